@@ -1,0 +1,1 @@
+"""Persistence: tables, engine and migrations. Imports neither `workflow` nor `api`."""

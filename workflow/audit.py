@@ -1,0 +1,131 @@
+"""The append-only, hash-chained event log.
+
+Each entity (an appraisal, a case, a round...) has its own chain: event ``seq`` n carries the
+hash of event n-1, and its own hash covers every field. Chains are per entity so that writers
+on different appraisals never wait for each other; the entity row is locked while its event is
+appended, so its chain cannot fork. For versioned entities the row's version must equal the
+length of its chain, so deleting the newest event is detected too.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Iterator, Mapping
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from db.models import Appraisal, Event, LowPerformerCase, utcnow
+
+GENESIS = "0" * 64
+# Tables whose rows carry a `version` equal to the length of their chain.
+VERSIONED = {"appraisal": Appraisal, "case": LowPerformerCase}
+
+
+def canonical_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _iso(at: datetime) -> str:
+    if at.tzinfo is None:  # SQLite hands back naive datetimes; they were stored as UTC
+        at = at.replace(tzinfo=timezone.utc)
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_hash(*, entity_type: str, entity_id: int, seq: int, event: str, from_state: str | None,
+               to_state: str | None, actor_account_id: int | None, actor: str, at: datetime,
+               payload: str, reason: str, prev_hash: str) -> str:
+    body = canonical_json([entity_type, entity_id, seq, event, from_state, to_state,
+                           actor_account_id, actor, _iso(at), payload, reason, prev_hash])
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def new_event(*, entity_type: str, entity_id: int, seq: int, event: str, from_state: str | None,
+              to_state: str | None, actor_account_id: int | None, actor: str,
+              payload: Mapping[str, Any] | None, reason: str, prev_hash: str,
+              at: datetime | None = None) -> dict[str, Any]:
+    """The column values of one event, hash included (for bulk inserts and `append`)."""
+    values = dict(entity_type=entity_type, entity_id=entity_id, seq=seq, event=event,
+                  from_state=from_state, to_state=to_state, actor_account_id=actor_account_id,
+                  actor=actor, at=at or utcnow(), payload=canonical_json(payload or {}),
+                  reason=reason or "", prev_hash=prev_hash)
+    values["hash"] = event_hash(**values)
+    return values
+
+
+def last_hash(session: Session, entity_type: str, entity_id: int, seq: int) -> str:
+    if seq <= 0:
+        return GENESIS
+    found = session.execute(
+        select(Event.hash).where(Event.entity_type == entity_type, Event.entity_id == entity_id,
+                                 Event.seq == seq)
+    ).scalar_one_or_none()
+    return found or GENESIS
+
+
+def append(session: Session, *, entity_type: str, entity_id: int, seq: int, event: str,
+           from_state: str | None, to_state: str | None, actor_account_id: int | None, actor: str,
+           payload: Mapping[str, Any] | None = None, reason: str = "") -> Event:
+    """Append event number ``seq`` to an entity's chain (the caller holds the entity's lock)."""
+    values = new_event(entity_type=entity_type, entity_id=entity_id, seq=seq, event=event,
+                       from_state=from_state, to_state=to_state, actor_account_id=actor_account_id,
+                       actor=actor, payload=payload, reason=reason,
+                       prev_hash=last_hash(session, entity_type, entity_id, seq - 1))
+    row = Event(**values)
+    session.add(row)
+    return row
+
+
+@dataclass(frozen=True)
+class Finding:
+    entity_type: str
+    entity_id: int
+    seq: int | None
+    problem: str
+
+    def __str__(self) -> str:
+        at = f" event {self.seq}" if self.seq is not None else ""
+        return f"{self.entity_type} {self.entity_id}{at}: {self.problem}"
+
+
+def history(session: Session, entity_type: str, entity_id: int) -> list[Event]:
+    return list(session.execute(
+        select(Event).where(Event.entity_type == entity_type, Event.entity_id == entity_id)
+        .order_by(Event.seq)
+    ).scalars())
+
+
+def verify(session: Session) -> list[Finding]:
+    """Every break in the log: a changed field, a removed or reordered event, a short chain."""
+    findings: list[Finding] = []
+    lengths: dict[tuple[str, int], int] = {}
+    key, expect_seq, prev = None, 1, GENESIS
+    for ev in _stream(session):
+        if (ev.entity_type, ev.entity_id) != key:
+            key, expect_seq, prev = (ev.entity_type, ev.entity_id), 1, GENESIS
+        if ev.seq != expect_seq:
+            findings.append(Finding(ev.entity_type, ev.entity_id, expect_seq, "event missing (ขาดหาย)"))
+        if ev.prev_hash != prev:
+            findings.append(Finding(ev.entity_type, ev.entity_id, ev.seq, "chain broken (ลำดับถูกแก้ไข)"))
+        recomputed = event_hash(entity_type=ev.entity_type, entity_id=ev.entity_id, seq=ev.seq,
+                                event=ev.event, from_state=ev.from_state, to_state=ev.to_state,
+                                actor_account_id=ev.actor_account_id, actor=ev.actor, at=ev.at,
+                                payload=ev.payload, reason=ev.reason, prev_hash=ev.prev_hash)
+        if recomputed != ev.hash:
+            findings.append(Finding(ev.entity_type, ev.entity_id, ev.seq, "content altered (ข้อมูลถูกแก้ไข)"))
+        prev, expect_seq = ev.hash, ev.seq + 1
+        lengths[key] = ev.seq
+    for entity_type, table in VERSIONED.items():
+        for entity_id, version in session.execute(select(table.id, table.version)):
+            have = lengths.get((entity_type, entity_id), 0)
+            if have != version:
+                findings.append(Finding(entity_type, entity_id, None,
+                                        f"history has {have} events, the record says {version} (ประวัติไม่ครบ)"))
+    return findings
+
+
+def _stream(session: Session) -> Iterator[Event]:
+    stmt = select(Event).order_by(Event.entity_type, Event.entity_id, Event.seq)
+    yield from session.execute(stmt.execution_options(yield_per=2000)).scalars()

@@ -1,0 +1,151 @@
+"""`pmflow`: the command line. Thin: each command calls one service and prints its result."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import typer
+
+from workflow.errors import WorkflowError
+
+app = typer.Typer(help="pmflow: ระบบบริหารผลการปฏิบัติงาน / performance-management workflow",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+round_app = typer.Typer(help="Rounds of the performance cycle.", no_args_is_help=True)
+policy_app = typer.Typer(help="Policy files and presets.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained event log.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(round_app, name="round")
+app.add_typer(policy_app, name="policy")
+app.add_typer(audit_app, name="audit")
+
+
+def _fail(exc: WorkflowError) -> None:
+    typer.secho(str(exc), fg=typer.colors.RED, err=True)
+    for p in getattr(exc, "problems", []):
+        typer.secho(f"  - {p}", err=True)
+    raise typer.Exit(code=2)
+
+
+def _session():
+    from db.session import new_session
+
+    return new_session()
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Apply the migrations up to REVISION (default: head)."""
+    from db.migrate import upgrade
+    from db.session import database_url
+
+    upgrade(revision=revision)
+    typer.echo(f"database at {revision}: {database_url()}")
+
+
+@app.command()
+def demo(if_empty: bool = typer.Option(False, "--if-empty", help="do nothing if the demo exists")) -> None:
+    """Create the demo organisation (a province, three agencies, 60 people) and open its round."""
+    from workflow.demo import DEMO_PASSWORD, build
+
+    with _session() as session:
+        result = build(session)
+    if not result.created:
+        typer.echo("demo organisation already present" + ("" if if_empty else " (nothing done)"))
+        return
+    typer.echo(f"demo organisation DEMO: {result.people} people; password for every account: {DEMO_PASSWORD}")
+    for username, what in result.accounts.items():
+        typer.echo(f"  {username:<11} {what}")
+    if result.round:
+        _print_opened(result.round)
+
+
+@round_app.command("open")
+def round_open(org: str = typer.Option(..., "--org", help="organisation code"),
+               fiscal_year: int = typer.Option(..., "--fiscal-year", help="Buddhist era, e.g. 2569"),
+               number: int = typer.Option(..., "--round", help="1 (Oct-Mar) or 2 (Apr-Sep)")) -> None:
+    """Open a round: milestones from the policy, a draft appraisal for every active person."""
+    from workflow.access import Actor
+    from workflow.rounds import open_round
+
+    try:
+        with _session() as session:
+            opened = open_round(session, org_code=org, fiscal_year=fiscal_year, number=number,
+                                actor=Actor.system())
+    except WorkflowError as exc:
+        _fail(exc)
+    _print_opened(opened)
+
+
+def _print_opened(opened) -> None:  # noqa: ANN001
+    from workflow.calendar import thai_date
+
+    r = opened.round
+    typer.echo(f"round {r.number}/{r.fiscal_year} opened ({r.starts_on} - {r.ends_on}): "
+               f"{opened.appraisals} appraisals in draft")
+    for m in opened.milestones:
+        typer.echo(f"  {m.due_on.isoformat()}  {thai_date(m.due_on):<22} {m.code}")
+    if opened.without_evaluator:
+        typer.secho(f"{len(opened.without_evaluator)} people have no evaluator "
+                    f"(ยังไม่มีผู้ประเมิน) - hand each to an evaluator:", fg=typer.colors.YELLOW)
+        for pid, code, name in opened.without_evaluator:
+            typer.echo(f"  person {pid} {code} {name}")
+
+
+@policy_app.command("check")
+def policy_check(file: Path) -> None:
+    """Validate a policy file; every broken rule is named by its key."""
+    from workflow.policy import load_file
+
+    try:
+        policy = load_file(file)
+    except WorkflowError as exc:
+        _fail(exc)
+    typer.echo(f"ok: {policy.code} ({policy.name_en}); weights {policy.weights.results}/"
+               f"{policy.weights.competencies}; low performer by {policy.low_performer.trigger}")
+
+
+@policy_app.command("list")
+def policy_list() -> None:
+    """The presets that ship with pmflow."""
+    from workflow.policy import load_preset, preset_names
+
+    for name in preset_names():
+        p = load_preset(name)
+        typer.echo(f"{name:<18} {p.name_th} / {p.name_en}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check every event chain; exit 1 if anything was altered or removed."""
+    from workflow.audit import verify
+
+    with _session() as session:
+        findings = verify(session)
+    if findings:
+        typer.secho(f"TAMPERED: {len(findings)} problem(s) (พบการแก้ไขประวัติ)", fg=typer.colors.RED, err=True)
+        for f in findings:
+            typer.echo(f"  {f}", err=True)
+        raise typer.Exit(code=1)
+    typer.echo("audit log intact (ประวัติครบถ้วน ไม่ถูกแก้ไข)")
+
+
+@app.command()
+def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
+          workers: int = typer.Option(1, help="API worker processes (use PostgreSQL for more than 1)")) -> None:
+    """Run the HTTP server."""
+    import uvicorn
+
+    from db.session import database_url
+
+    if workers > 1 and database_url().startswith("sqlite"):
+        typer.secho("several workers need PostgreSQL (PMFLOW_DATABASE_URL)", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=2)
+    os.environ.setdefault("PMFLOW_WORKERS", str(workers))
+    typer.echo(f"pmflow on http://{host}:{port}/  (API docs: /api/v1/docs)")
+    uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_level="info")
+
+
+def main() -> None:  # pragma: no cover
+    app(sys.argv[1:])

@@ -1,0 +1,236 @@
+"""Policy: everything the notices disagree on, as data (TOML files), validated on load.
+
+A policy file is refused with every broken rule named by its key, e.g.
+``bands.civil_servant[2].min: ...``. Presets live in ``workflow/presets/<name>.toml``.
+No I/O here beyond reading the file the caller names.
+"""
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from workflow.errors import InvalidInput, Problem, problems_from_pydantic
+
+PRESETS_DIR = Path(__file__).parent / "presets"
+STAFF_TYPES = ("civil_servant", "permanent_employee", "government_employee")
+MEASURES = ("coaching", "training", "commitment")
+MILESTONES = (
+    "agreement_signed",
+    "mid_round_review",
+    "evaluation_submitted",
+    "committee_review_done",
+    "results_announced",
+    "low_performer_report",
+)
+StaffType = Literal["civil_servant", "permanent_employee", "government_employee"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Band(_Strict):
+    """A rating band: a name and the minimum total percent that reaches it."""
+
+    code: str = Field(pattern=r"^[a-z_]+$")
+    th: str
+    en: str
+    min: Decimal = Field(ge=0, le=100)
+
+
+class Weights(_Strict):
+    results: int = Field(70, ge=0, le=100)
+    competencies: int = Field(30, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _sum_100(self) -> "Weights":
+        if self.results + self.competencies != 100:
+            raise ValueError("results + competencies must be 100 (ผลรวมน้ำหนักต้องเท่ากับ 100)")
+        return self
+
+
+class LowPerformer(_Strict):
+    """When an announced result opens a low-performer case, and what the case must do."""
+
+    trigger: Literal["rating", "percent"]
+    # trigger = "rating": these band codes are low.
+    ratings: tuple[str, ...] = ()
+    # trigger = "percent": a total strictly below this (per staff type) is low.
+    below_percent: dict[StaffType, Decimal] = {}
+    measures: tuple[Literal["coaching", "training", "commitment"], ...] = MEASURES
+    min_measures: int = Field(1, ge=0, le=3)
+    skippable: tuple[Literal["coaching", "training", "commitment"], ...] = ()
+    escalate_after_rounds: int = Field(2, ge=1)
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _trigger_has_data(self) -> "LowPerformer":
+        if self.trigger == "rating" and not self.ratings:
+            raise ValueError("trigger 'rating' needs 'ratings' (ต้องระบุระดับผลการประเมินที่ถือว่าต่ำ)")
+        if self.trigger == "percent" and not self.below_percent:
+            raise ValueError("trigger 'percent' needs 'below_percent' (ต้องระบุเกณฑ์ร้อยละ)")
+        if self.min_measures > len(self.measures):
+            raise ValueError("min_measures is more than the measures listed")
+        return self
+
+
+class MilestoneRule(_Strict):
+    """A due date relative to the round: ``days`` after its start, or before/after its end."""
+
+    anchor: Literal["start", "end"]
+    days: int = Field(ge=-366, le=366)
+    th: str
+    en: str
+
+
+class Reminders(_Strict):
+    offsets_days: tuple[int, ...] = (14, 7, 3, 1)
+    overdue_daily: bool = True
+    escalate_after_days: int = Field(3, ge=0)
+    misfire_grace_hours: int = Field(12, ge=0)
+
+    @field_validator("offsets_days")
+    @classmethod
+    def _positive_distinct(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        if any(d <= 0 for d in v) or len(set(v)) != len(v):
+            raise ValueError("offsets must be distinct whole days > 0 (วันแจ้งเตือนต้องเป็นจำนวนวันบวกไม่ซ้ำกัน)")
+        return tuple(sorted(v, reverse=True))
+
+
+class RewardRules(_Strict):
+    pool_percent: Decimal = Field(Decimal(3), ge=0, le=100)
+    raise_min_percent: Decimal = Field(Decimal(0), ge=0)
+    raise_max_percent: Decimal = Field(Decimal(6), ge=0)
+
+
+class Policy(_Strict):
+    code: str = Field(pattern=r"^[a-z0-9_]+$")
+    name_th: str
+    name_en: str
+    source: str = ""
+    notes: str = ""
+    weights: Weights = Weights()
+    bands: dict[StaffType, tuple[Band, ...]]
+    low_performer: LowPerformer
+    milestones: dict[str, MilestoneRule]
+    reminders: Reminders = Reminders()
+    reward: RewardRules = RewardRules()
+    superior_levels: int = Field(1, ge=0, le=2)
+    # Optional guideline distribution for the committee's calibration view: band code -> percent.
+    guideline_distribution: dict[str, Decimal] = {}
+
+    @field_validator("bands")
+    @classmethod
+    def _bands_contiguous(cls, bands: dict[str, tuple[Band, ...]]) -> dict[str, tuple[Band, ...]]:
+        missing = [t for t in STAFF_TYPES if t not in bands]
+        if missing:
+            raise ValueError(f"bands missing for staff types {missing} (ไม่มีเกณฑ์ระดับผลการประเมินของ {missing})")
+        for staff_type, rows in bands.items():
+            if not rows:
+                raise ValueError(f"{staff_type}: at least one band (ต้องมีอย่างน้อยหนึ่งระดับ)")
+            mins = [b.min for b in rows]
+            if any(a <= b for a, b in zip(mins, mins[1:])):
+                raise ValueError(
+                    f"{staff_type}: minimums must fall strictly, highest band first, no overlap "
+                    f"(เกณฑ์ต้องเรียงจากสูงไปต่ำและไม่ซ้อนทับกัน): {[str(m) for m in mins]}"
+                )
+            if mins[-1] != 0:
+                raise ValueError(
+                    f"{staff_type}: the lowest band must start at 0 so every score has a band "
+                    f"(ระดับต่ำสุดต้องเริ่มที่ 0)"
+                )
+            codes = [b.code for b in rows]
+            if len(set(codes)) != len(codes):
+                raise ValueError(f"{staff_type}: band codes must be unique (รหัสระดับซ้ำกัน)")
+        return bands
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> "Policy":
+        missing = [m for m in MILESTONES if m not in self.milestones]
+        if missing:
+            raise ValueError(f"milestones missing: {missing} (ไม่ได้กำหนดวันครบกำหนด {missing})")
+        if self.low_performer.trigger == "rating":
+            known = {b.code for rows in self.bands.values() for b in rows}
+            unknown = [r for r in self.low_performer.ratings if r not in known]
+            if unknown:
+                raise ValueError(f"low_performer.ratings names unknown bands {unknown} (ไม่มีระดับ {unknown})")
+        for m in self.low_performer.skippable:
+            if m not in self.low_performer.measures:
+                raise ValueError(f"low_performer.skippable: {m} is not one of the measures")
+        return self
+
+    # --- rules -------------------------------------------------------------------------------
+    def band_for(self, staff_type: str, total_percent: Decimal) -> Band:
+        """The first band of the staff type whose minimum <= total percent."""
+        for band in self.bands_of(staff_type):
+            if band.min <= total_percent:
+                return band
+        raise AssertionError("unreachable: the lowest band starts at 0")
+
+    def bands_of(self, staff_type: str) -> tuple[Band, ...]:
+        if staff_type not in self.bands:
+            raise InvalidInput([Problem("staff_type", f"ประเภทบุคลากรไม่ถูกต้อง: {staff_type}",
+                                        f"unknown staff type {staff_type!r}; one of {', '.join(STAFF_TYPES)}")])
+        return self.bands[staff_type]
+
+    def is_low_performer(self, staff_type: str, score: object) -> bool:
+        """Does this result open a low-performer case? ``score`` is a total percent or a Score."""
+        total = Decimal(str(getattr(score, "total_percent", score)))
+        rule = self.low_performer
+        if rule.trigger == "percent":
+            threshold = rule.below_percent.get(staff_type)  # type: ignore[call-overload]
+            return threshold is not None and total < threshold
+        return self.band_for(staff_type, total).code in rule.ratings
+
+    def milestone_dates(self, round_start: date, round_end: date) -> dict[str, date]:
+        return {
+            code: (round_start if rule.anchor == "start" else round_end) + timedelta(days=rule.days)
+            for code, rule in self.milestones.items()
+        }
+
+
+def parse(text: str, where: str = "policy") -> Policy:
+    """Parse and validate TOML text; raise InvalidInput naming every bad key."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput([Problem(where, f"ไฟล์ TOML ไม่ถูกต้อง: {exc}", f"not valid TOML: {exc}")]) from None
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(problems_from_pydantic(exc.errors())) from None
+
+
+def load_file(path: str | Path) -> Policy:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput([Problem(str(path), f"อ่านไฟล์ไม่ได้: {exc}", f"cannot read file: {exc}")]) from None
+    return parse(text, where=str(path))
+
+
+def preset_names() -> list[str]:
+    return sorted(p.stem for p in PRESETS_DIR.glob("*.toml"))
+
+
+def preset_text(name: str) -> str:
+    path = PRESETS_DIR / f"{name}.toml"
+    if not path.is_file():
+        raise InvalidInput([Problem("preset", f"ไม่มีนโยบายสำเร็จรูปชื่อ {name}",
+                                    f"no preset {name!r}; one of {', '.join(preset_names())}")])
+    return path.read_text(encoding="utf-8")
+
+
+def load_preset(name: str) -> Policy:
+    return parse(preset_text(name), where=f"preset {name}")
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,151 @@
+"""Rounds: opening one creates its milestones from the policy and a draft appraisal for every
+active person of the organisation's subtree, in bulk and in one transaction."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Iterator
+
+from sqlalchemy import insert, select
+from sqlmodel import Session
+
+from db.models import Appraisal, Competency, Event, Milestone, OrgUnit, Person, PolicyVersion, Round, utcnow
+from workflow import audit, calendar, orgs
+from workflow.access import Actor
+from workflow.competencies import CORE_COMPETENCIES
+from workflow.errors import Conflict, InvalidInput, NotFound, Problem
+from workflow.policy import Policy, content_hash, parse
+
+CHUNK = 5000  # people per bulk insert: keeps memory flat for 100,000 staff
+
+
+# --- policies stored as versions -----------------------------------------------------------------
+def register_policy(session: Session, text: str) -> PolicyVersion:
+    """Store a validated policy text as the next version of its code (or reuse an identical one)."""
+    policy = parse(text)
+    digest = content_hash(text)
+    latest = session.execute(
+        select(PolicyVersion).where(PolicyVersion.code == policy.code)
+        .order_by(PolicyVersion.version.desc()).limit(1)).scalar_one_or_none()
+    if latest is not None and latest.content_hash == digest:
+        return latest
+    row = PolicyVersion(code=policy.code, version=(latest.version + 1) if latest else 1,
+                        content=text, content_hash=digest)
+    session.add(row)
+    session.flush()
+    return row
+
+
+@lru_cache(maxsize=256)
+def _parsed(version_id: int, digest: str, text: str) -> Policy:
+    return parse(text)
+
+
+def policy_of_version(row: PolicyVersion) -> Policy:
+    return _parsed(row.id, row.content_hash, row.content)
+
+
+def policy_of_round(session: Session, round_id: int) -> Policy:
+    r = session.get(Round, round_id)
+    if r is None:
+        raise NotFound("round", round_id)
+    return policy_of_version(session.get(PolicyVersion, r.policy_version_id))
+
+
+def policy_version_for_org(session: Session, org: OrgUnit) -> PolicyVersion:
+    for unit in orgs.ancestors(session, org):  # nearest first
+        if unit.policy_version_id is not None:
+            return session.get(PolicyVersion, unit.policy_version_id)
+    raise InvalidInput([Problem("org", f"หน่วยงาน {org.code} ยังไม่ได้กำหนดนโยบาย",
+                                f"organisation {org.code} has no policy (nor has any parent)")])
+
+
+# --- opening a round -----------------------------------------------------------------------------
+@dataclass
+class RoundOpened:
+    round: Round
+    milestones: list[Milestone]
+    appraisals: int
+    # People given an appraisal with no evaluator yet: HR must hand each one to an evaluator.
+    without_evaluator: list[tuple[int, str, str]] = field(default_factory=list)  # (id, code, name)
+
+
+def open_round(session: Session, *, org_code: str, fiscal_year: int, number: int, actor: Actor) -> RoundOpened:
+    try:
+        result = _open_round(session, org_code, fiscal_year, number, actor)
+        session.commit()
+        return result
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _open_round(session: Session, org_code: str, fiscal_year: int, number: int, actor: Actor) -> RoundOpened:
+    org = orgs.by_code(session, org_code)
+    starts, ends = calendar.round_dates(fiscal_year, number)
+    exists = session.execute(select(Round.id).where(
+        Round.org_unit_id == org.id, Round.fiscal_year == fiscal_year, Round.number == number)).first()
+    if exists:
+        raise Conflict(f"รอบที่ {number} ปีงบประมาณ {fiscal_year} ของ {org.code} เปิดแล้ว",
+                       f"round {number} of fiscal {fiscal_year} is already open for {org.code}")
+    pv = policy_version_for_org(session, org)
+    policy = policy_of_version(pv)
+    rnd = Round(org_unit_id=org.id, fiscal_year=fiscal_year, number=number, starts_on=starts,
+                ends_on=ends, policy_version_id=pv.id)
+    session.add(rnd)
+    session.flush()
+    milestones = [
+        Milestone(round_id=rnd.id, code=code, due_on=due, name_th=policy.milestones[code].th,
+                  name_en=policy.milestones[code].en)
+        for code, due in sorted(policy.milestone_dates(starts, ends).items(), key=lambda kv: kv[1])
+    ]
+    session.add_all(milestones)
+    session.flush()
+
+    created, missing = 0, []
+    for chunk in _people_chunks(session, org):
+        created += _insert_appraisals(session, rnd, chunk, actor)
+        missing += [(p.id, p.code, p.name_th) for p in chunk if p.evaluator_id is None]
+    audit.append(session, entity_type="round", entity_id=rnd.id, seq=1, event="open_round",
+                 from_state=None, to_state="open", actor_account_id=actor.account_id, actor=actor.name,
+                 payload={"org": org.code, "fiscal_year": fiscal_year, "round": number,
+                          "policy": f"{pv.code} v{pv.version}", "appraisals": created,
+                          "without_evaluator": [code for _, code, _ in missing]})
+    return RoundOpened(rnd, milestones, created, missing)
+
+
+def _people_chunks(session: Session, org: OrgUnit) -> Iterator[list]:
+    stmt = (select(Person.id, Person.code, Person.name_th, Person.org_unit_id, Person.staff_type,
+                   Person.evaluator_id, Person.superior_id)
+            .join(OrgUnit, OrgUnit.id == Person.org_unit_id)
+            .where(OrgUnit.path.startswith(org.path), Person.active.is_(True))
+            .order_by(Person.id))
+    rows = session.execute(stmt).all()
+    for i in range(0, len(rows), CHUNK):
+        yield rows[i:i + CHUNK]
+
+
+def _insert_appraisals(session: Session, rnd: Round, people: list, actor: Actor) -> int:
+    now = utcnow()
+    session.execute(insert(Appraisal), [
+        dict(round_id=rnd.id, person_id=p.id, org_unit_id=p.org_unit_id, staff_type=p.staff_type,
+             evaluator_id=p.evaluator_id, superior_id=p.superior_id, state="draft", version=1,
+             agreement_revision=1, development_plan="", updated_at=now)
+        for p in people
+    ])
+    ids = session.execute(select(Appraisal.id, Appraisal.person_id, Appraisal.evaluator_id).where(
+        Appraisal.round_id == rnd.id, Appraisal.person_id.in_([p.id for p in people]))).all()
+    session.execute(insert(Competency), [
+        dict(appraisal_id=a.id, position=j, code=code, name_th=th, name_en=en, expected_level=3)
+        for a in ids for j, (code, th, en) in enumerate(CORE_COMPETENCIES)
+    ])
+    session.execute(insert(Event), [
+        audit.new_event(entity_type="appraisal", entity_id=a.id, seq=1, event="open",
+                        from_state=None, to_state="draft", actor_account_id=actor.account_id,
+                        actor=actor.name, at=now, reason="",
+                        payload={"round_id": rnd.id, "person_id": a.person_id,
+                                 "evaluator_id": a.evaluator_id},
+                        prev_hash=audit.GENESIS)
+        for a in ids
+    ])
+    return len(ids)
