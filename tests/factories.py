@@ -14,6 +14,14 @@ from workflow.policy import preset_text
 from workflow.rounds import RoundOpened, open_round, register_policy
 
 _n = count(1)
+_hashes: dict[str, str] = {}
+
+
+def _hash(password: str) -> str:
+    """argon2 is slow by design: hash each test password once per run."""
+    if password not in _hashes:
+        _hashes[password] = accounts.hash_password(password)
+    return _hashes[password]
 
 
 @dataclass
@@ -65,10 +73,12 @@ def world(session: Session, preset: str = "udon_thani", *, fiscal_year: int = 25
     for name, p in dict(authority=authority, superior=superior, evaluator=evaluator, appraisee=appraisee,
                         other=other, chair=chair, member=member, hr=hr, stranger=stranger).items():
         acc = accounts.create_account(session, username=f"{name}-{code}".lower(), password="pw-" + name,
-                                      person=p, roles=scoped.get(name, []))
+                                      password_hash=_hash("pw-" + name), person=p,
+                                      roles=scoped.get(name, []))
         w.people[name] = p
         w.actors[name] = accounts.actor_for(session, acc)
-    admin = accounts.create_account(session, username=f"admin-{code}".lower(), password="pw-admin", is_admin=True)
+    admin = accounts.create_account(session, username=f"admin-{code}".lower(), password="pw-admin",
+                                    password_hash=_hash("pw-admin"), is_admin=True)
     w.actors["admin"] = accounts.actor_for(session, admin)
     w.actors["system"] = Actor.system()
     session.commit()

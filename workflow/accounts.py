@@ -25,8 +25,10 @@ def check_password(hashed: str, password: str) -> bool:
 
 
 def create_account(session: Session, *, username: str, password: str, person: Person | None = None,
-                   is_admin: bool = False, roles: list[tuple[str, OrgUnit]] = ()) -> Account:
-    account = Account(username=username, password_hash=hash_password(password),
+                   is_admin: bool = False, roles: list[tuple[str, OrgUnit]] = (),
+                   password_hash: str | None = None) -> Account:
+    """Create an account; `password_hash` lets bulk callers (demo, tests) hash once and reuse."""
+    account = Account(username=username, password_hash=password_hash or hash_password(password),
                       person_id=person.id if person else None, is_admin=is_admin)
     session.add(account)
     session.flush()

@@ -97,9 +97,10 @@ def build(session: Session, *, today: date | None = None) -> DemoResult:
         "superior": ("ผู้บังคับบัญชาเหนือขึ้นไป / superior above", heads[0], False, []),
         "staff": ("ผู้รับการประเมิน / appraisee", staff_demo, False, []),
     }
+    hashed = accounts.hash_password(DEMO_PASSWORD)
     for username, (_, who, admin, roles) in made.items():
         accounts.create_account(session, username=username, password=DEMO_PASSWORD, person=who,
-                                is_admin=admin, roles=roles)
+                                is_admin=admin, roles=roles, password_hash=hashed)
     people = next(counter) - 1
     session.commit()
 
