@@ -109,6 +109,39 @@ class RewardRules(_Strict):
     raise_max_percent: Decimal = Field(Decimal(6), ge=0)
 
 
+class Bands(_Strict):
+    """Rating bands per staff type, highest first; contiguous, the lowest starting at 0."""
+
+    civil_servant: tuple[Band, ...]
+    permanent_employee: tuple[Band, ...]
+    government_employee: tuple[Band, ...]
+
+    @field_validator("civil_servant", "permanent_employee", "government_employee")
+    @classmethod
+    def _contiguous(cls, rows: tuple[Band, ...]) -> tuple[Band, ...]:
+        if not rows:
+            raise ValueError("at least one band (ต้องมีอย่างน้อยหนึ่งระดับ)")
+        mins = [b.min for b in rows]
+        if any(a <= b for a, b in zip(mins, mins[1:])):
+            raise ValueError(f"minimums must fall strictly, highest band first, no overlap "
+                             f"(เกณฑ์ต้องเรียงจากสูงไปต่ำและไม่ซ้อนทับกัน): {[str(m) for m in mins]}")
+        if mins[-1] != 0:
+            raise ValueError("the lowest band must start at 0 so every score has a band (ระดับต่ำสุดต้องเริ่มที่ 0)")
+        codes = [b.code for b in rows]
+        if len(set(codes)) != len(codes):
+            raise ValueError("band codes must be unique (รหัสระดับซ้ำกัน)")
+        return rows
+
+    def __getitem__(self, staff_type: str) -> tuple[Band, ...]:
+        return getattr(self, staff_type)
+
+    def get(self, staff_type: str, default=None):  # noqa: ANN001
+        return getattr(self, staff_type) if staff_type in STAFF_TYPES else default
+
+    def values(self) -> list[tuple[Band, ...]]:
+        return [self[t] for t in STAFF_TYPES]
+
+
 class Policy(_Strict):
     code: str = Field(pattern=r"^[a-z0-9_]+$")
     name_th: str
@@ -116,7 +149,7 @@ class Policy(_Strict):
     source: str = ""
     notes: str = ""
     weights: Weights = Weights()
-    bands: dict[StaffType, tuple[Band, ...]]
+    bands: "Bands"
     low_performer: LowPerformer
     milestones: dict[str, MilestoneRule]
     reminders: Reminders = Reminders()
@@ -124,31 +157,6 @@ class Policy(_Strict):
     superior_levels: int = Field(1, ge=0, le=2)
     # Optional guideline distribution for the committee's calibration view: band code -> percent.
     guideline_distribution: dict[str, Decimal] = {}
-
-    @field_validator("bands")
-    @classmethod
-    def _bands_contiguous(cls, bands: dict[str, tuple[Band, ...]]) -> dict[str, tuple[Band, ...]]:
-        missing = [t for t in STAFF_TYPES if t not in bands]
-        if missing:
-            raise ValueError(f"bands missing for staff types {missing} (ไม่มีเกณฑ์ระดับผลการประเมินของ {missing})")
-        for staff_type, rows in bands.items():
-            if not rows:
-                raise ValueError(f"{staff_type}: at least one band (ต้องมีอย่างน้อยหนึ่งระดับ)")
-            mins = [b.min for b in rows]
-            if any(a <= b for a, b in zip(mins, mins[1:])):
-                raise ValueError(
-                    f"{staff_type}: minimums must fall strictly, highest band first, no overlap "
-                    f"(เกณฑ์ต้องเรียงจากสูงไปต่ำและไม่ซ้อนทับกัน): {[str(m) for m in mins]}"
-                )
-            if mins[-1] != 0:
-                raise ValueError(
-                    f"{staff_type}: the lowest band must start at 0 so every score has a band "
-                    f"(ระดับต่ำสุดต้องเริ่มที่ 0)"
-                )
-            codes = [b.code for b in rows]
-            if len(set(codes)) != len(codes):
-                raise ValueError(f"{staff_type}: band codes must be unique (รหัสระดับซ้ำกัน)")
-        return bands
 
     @model_validator(mode="after")
     def _cross_checks(self) -> "Policy":
@@ -174,7 +182,7 @@ class Policy(_Strict):
         raise AssertionError("unreachable: the lowest band starts at 0")
 
     def bands_of(self, staff_type: str) -> tuple[Band, ...]:
-        if staff_type not in self.bands:
+        if staff_type not in STAFF_TYPES:
             raise InvalidInput([Problem("staff_type", f"ประเภทบุคลากรไม่ถูกต้อง: {staff_type}",
                                         f"unknown staff type {staff_type!r}; one of {', '.join(STAFF_TYPES)}")])
         return self.bands[staff_type]

@@ -1,0 +1,3 @@
+from workflow.cli import app
+
+app(prog_name="pmflow")
