@@ -77,3 +77,20 @@ def test_a_round_keeps_the_policy_version_it_was_opened_with(session):
     assert policy_of_round(session, w.opened.round.id).weights.results == 70
     later = open_round(session, org_code=w.org.code, fiscal_year=2569, number=2, actor=Actor.system())
     assert policy_of_round(session, later.round.id).weights.results == 80
+
+
+def test_mid_round_milestone_passing_moves_agreed_appraisals(session):
+    from datetime import date
+
+    from tests.flows import drive
+    from workflow.rounds import pass_mid_round
+
+    w = world(session)
+    agreed = drive(session, w, "appraisee", until="agreed")
+    draft = w.appraisal_of(session, "other").id
+    rid = w.opened.round.id
+    assert pass_mid_round(session, rid, today=date(2025, 12, 30)) == 0  # due 30 Dec 2025 (start + 90)
+    assert pass_mid_round(session, rid, today=date(2025, 12, 31)) == 1
+    assert session.get(Appraisal, agreed).state == "monitored"
+    assert session.get(Appraisal, draft).state == "draft"
+    assert audit.history(session, "appraisal", agreed)[-1].actor == "system"

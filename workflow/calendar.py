@@ -4,7 +4,7 @@ Fiscal 2569 = 1 Oct 2025 - 30 Sep 2026; round 1 = 1 Oct - 31 Mar, round 2 = 1 Ap
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from workflow.errors import InvalidInput, Problem
@@ -16,6 +16,11 @@ THAI_MONTHS = ("มกราคม", "กุมภาพันธ์", "มี�
 THAI_MONTHS_SHORT = ("ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.",
                      "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.")
 _THAI_DIGITS = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
+
+
+def today() -> date:
+    """Today in Bangkok: deadlines fall on Thai calendar days, whatever the server's zone."""
+    return datetime.now(BANGKOK).date()
 
 
 def round_dates(fiscal_year_be: int, number: int) -> tuple[date, date]:

@@ -3,6 +3,7 @@ active person of the organisation's subtree, in bulk and in one transaction."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from typing import Iterator
 
@@ -149,3 +150,25 @@ def _insert_appraisals(session: Session, rnd: Round, people: list, actor: Actor)
         for a in ids
     ])
     return len(ids)
+
+
+def pass_mid_round(session: Session, round_id: int, today: date | None = None) -> int:
+    """When the mid-round milestone has passed, every appraisal still `agreed` moves to
+    `monitored` (DOMAIN: "the first mid-round review, or the mid-round milestone passing").
+    Each move is its own engine event by the system; returns how many moved."""
+    from workflow import engine  # engine -> appraisals -> rounds: import late
+
+    due = session.execute(select(Milestone.due_on).where(
+        Milestone.round_id == round_id, Milestone.code == "mid_round_review")).scalar_one_or_none()
+    if due is None or (today or calendar.today()) <= due:
+        return 0
+    ids = session.execute(select(Appraisal.id).where(
+        Appraisal.round_id == round_id, Appraisal.state == "agreed")).scalars().all()
+    moved = 0
+    for appraisal_id in ids:
+        try:
+            engine.fire(session, "appraisal", appraisal_id, "mid_round_passed", Actor.system())
+            moved += 1
+        except Conflict:  # moved on by a person meanwhile
+            continue
+    return moved
