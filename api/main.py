@@ -2,20 +2,39 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from sqlalchemy import Engine
 
+from api import errors
+from api.middleware import BodySizeLimit
+from api.settings import get_settings
 from api.version import VERSION
 
 
-def create_app() -> FastAPI:
+def create_app(engine: Engine | None = None) -> FastAPI:
+    """The application; `engine` (tests, benchmarks) or else PMFLOW_DATABASE_URL's."""
     app = FastAPI(title="pmflow", version=VERSION,
                   description="ระบบบริหารผลการปฏิบัติงาน / Performance-management workflow",
                   openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs", redoc_url=None)
+    app.state.engine = engine  # None: api.deps.get_engine opens the default one on first use
+    settings = get_settings()
+    errors.install(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    _include_routers(app, settings)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:
         return {"status": "ok", "version": VERSION}
 
     return app
+
+
+def _include_routers(app: FastAPI, settings) -> None:  # noqa: ANN001
+    # One import and one include line per area.
+    from api import auth
+    from api.routes import appraisals
+
+    app.include_router(auth.router)
+    app.include_router(appraisals.router)
 
 
 app = create_app()

@@ -1,0 +1,124 @@
+"""What a route may ask for: a database session, the signed-in caller, the settings.
+
+Two ways to be signed in: `Authorization: Bearer <token>` (API clients; no CSRF check: a
+browser never adds that header by itself), or the session cookie (the pages), for which every
+unsafe request must also carry the session's CSRF token (header X-CSRF-Token, or the form
+field csrf_token).
+"""
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Iterator
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from api.errors import ApiError
+from api.settings import Settings, get_settings
+from workflow import auth_service
+from workflow.access import Actor
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_engine(request: Request) -> Engine:
+    engine = getattr(request.app.state, "engine", None)
+    if engine is None:
+        from db.session import default_engine
+
+        engine = request.app.state.engine = default_engine()
+    return engine
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with Session(get_engine(request), expire_on_commit=False) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+# Declared for the OpenAPI document (the "Authorize" button); the checks are ours below.
+bearer_scheme = HTTPBearer(auto_error=False, description="token from POST /api/v1/auth/login")
+cookie_scheme = APIKeyCookie(name="pmflow_session", auto_error=False,
+                             description="browser session; unsafe requests need X-CSRF-Token")
+
+
+async def _csrf_given(request: Request, settings: Settings) -> str:
+    given = request.headers.get(settings.csrf_header, "")
+    if not given and request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()  # cached by Starlette: the route can still read it
+        value = form.get(settings.csrf_field)
+        given = value if isinstance(value, str) else ""
+    return given
+
+
+async def _from_cookie(request: Request, session: Session, settings: Settings) -> auth_service.Authenticated | None:
+    token = request.cookies.get(settings.cookie_name)
+    if not token:
+        return None
+    found = auth_service.authenticate(session, token, kind="cookie", secret_key=settings.secret_key)
+    if found is None:
+        return None
+    if request.method not in SAFE_METHODS:
+        given = await _csrf_given(request, settings)
+        if not given or not hmac.compare_digest(given, found.csrf_token):
+            raise ApiError(403, "ไม่มีรหัสป้องกันการปลอมแปลงคำขอ (CSRF) หรือรหัสไม่ถูกต้อง",
+                           "missing or wrong CSRF token", field=settings.csrf_header)
+    return found
+
+
+async def authentication(request: Request, session: SessionDep, settings: SettingsDep,
+                         bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)] = None,
+                         _cookie: Annotated[str | None, Depends(cookie_scheme)] = None,
+                         ) -> auth_service.Authenticated | None:
+    """Who is calling (None: nobody signed in). Ends its read transaction so that SQLite's
+    write lock is not held while the route works."""
+    try:
+        if bearer is not None:
+            found = auth_service.authenticate(session, bearer.credentials, kind="bearer",
+                                              secret_key=settings.secret_key)
+            if found is None:
+                raise ApiError(401, "โทเค็นไม่ถูกต้องหรือหมดอายุ", "invalid or expired token",
+                               field="Authorization", headers={"WWW-Authenticate": "Bearer"})
+            return found
+        return await _from_cookie(request, session, settings)
+    finally:
+        session.commit()
+
+
+AuthDep = Annotated[auth_service.Authenticated | None, Depends(authentication)]
+
+
+def optional_actor(auth: AuthDep) -> Actor | None:
+    return auth.actor if auth else None
+
+
+def required_auth(auth: AuthDep) -> auth_service.Authenticated:
+    if auth is None:
+        raise ApiError(401, "ต้องลงชื่อเข้าใช้", "sign in first", field="Authorization",
+                       headers={"WWW-Authenticate": "Bearer"})
+    return auth
+
+
+def required_actor(auth: Annotated[auth_service.Authenticated, Depends(required_auth)]) -> Actor:
+    return auth.actor
+
+
+async def cookie_actor(request: Request, session: SessionDep, settings: SettingsDep) -> Actor | None:
+    """For the pages: the caller signed in by session cookie (CSRF-checked on unsafe methods),
+    or None. Bearer tokens are ignored here."""
+    try:
+        found = await _from_cookie(request, session, settings)
+        return found.actor if found else None
+    finally:
+        session.commit()
+
+
+ActorDep = Annotated[Actor, Depends(required_actor)]
+OptionalActorDep = Annotated[Actor | None, Depends(optional_actor)]
+CookieActorDep = Annotated[Actor | None, Depends(cookie_actor)]
+RequiredAuthDep = Annotated[auth_service.Authenticated, Depends(required_auth)]

@@ -1,0 +1,102 @@
+"""One HTTP status per domain error type, one body shape for every error:
+{"message": "...", "problems": [{"field", "th", "en"}]} (+ "current_version" on a stale write).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from db.models import utcnow
+from workflow.auth_service import LoginLocked, Unauthenticated
+from workflow.errors import (Conflict, GuardFailed, InvalidInput, NotAllowed, NotFound, Problem,
+                             WorkflowError, problems_from_pydantic)
+
+
+class ProblemOut(BaseModel):
+    field: str = Field(examples=["kpis.weight"])
+    th: str = Field(examples=["น้ำหนักตัวชี้วัดรวมต้องเท่ากับ 100 (ได้ 60)"])
+    en: str = Field(examples=["KPI weights must sum to 100 (got 60)"])
+
+
+class ErrorOut(BaseModel):
+    message: str = Field(examples=["ข้อมูลไม่ถูกต้อง / invalid input"])
+    problems: list[ProblemOut] = Field(default_factory=list)
+    current_version: int | None = Field(None, description="on 409: the object's current version")
+
+
+class ApiError(Exception):
+    """An HTTP-only refusal (413, 401 on a missing token, 403 on a missing CSRF token)."""
+
+    def __init__(self, status: int, th: str, en: str, field: str = "", headers: dict[str, str] | None = None):
+        self.status, self.th, self.en, self.field, self.headers = status, th, en, field, headers or {}
+        super().__init__(f"{th} / {en}")
+
+
+def _out(message: str, problems: list[Problem] = (), **extra: Any) -> dict[str, Any]:
+    return {"message": message, "problems": [{"field": p.field, "th": p.th, "en": p.en} for p in problems], **extra}
+
+
+def error_body(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """The status, body and headers for an error: the one mapping, also used to store
+    idempotent replies."""
+    if isinstance(exc, NotFound):
+        return 404, _out(str(exc), [Problem(exc.what, f"ไม่พบ {exc.what} {exc.key}", f"{exc.what} {exc.key} not found")]), {}
+    if isinstance(exc, NotAllowed):
+        return 403, _out(str(exc)), {}
+    if isinstance(exc, GuardFailed):
+        return 422, _out(f"ยังทำ '{exc.event}' ไม่ได้ / '{exc.event}' cannot be done yet", exc.problems), {}
+    if isinstance(exc, InvalidInput):
+        return 422, _out("ข้อมูลไม่ถูกต้อง / invalid input", exc.problems), {}
+    if isinstance(exc, Conflict):
+        return 409, _out(str(exc), current_version=exc.current_version), {}
+    if isinstance(exc, LoginLocked):
+        retry = max(1, int((exc.until - utcnow()).total_seconds()))
+        return 429, _out(str(exc)), {"Retry-After": str(retry)}
+    if isinstance(exc, Unauthenticated):
+        return 401, _out(str(exc), [Problem("credentials", exc.th, exc.en)]), {"WWW-Authenticate": "Bearer"}
+    if isinstance(exc, ApiError):
+        problems = [Problem(exc.field, exc.th, exc.en)] if exc.field else []
+        return exc.status, _out(f"{exc.th} / {exc.en}", problems), exc.headers
+    raise TypeError(exc)
+
+
+def _respond(request: Request, exc: Exception) -> JSONResponse:
+    status, body, headers = error_body(exc)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    problems = problems_from_pydantic([dict(e) for e in exc.errors()])
+    return JSONResponse(_out("ข้อมูลไม่ถูกต้อง / invalid input", problems), status_code=422)
+
+
+def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    th = {404: "ไม่พบ", 405: "ไม่รองรับวิธีเรียกนี้", 401: "ต้องลงชื่อเข้าใช้", 403: "ไม่มีสิทธิ์"}.get(exc.status_code, "ผิดพลาด")
+    en = str(exc.detail)
+    return JSONResponse(_out(f"{th} / {en}"), status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+
+def install(app: FastAPI) -> None:
+    for kind in (WorkflowError, ApiError):
+        app.add_exception_handler(kind, _respond)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+
+
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI declarations of a route's error answers."""
+    text = {
+        401: "ต้องลงชื่อเข้าใช้ / not signed in",
+        403: "ไม่มีสิทธิ์ / the caller's role may not do this (or a CSRF token is missing)",
+        404: "ไม่พบ (หรือไม่มีสิทธิ์เห็น) / not found, or not visible to the caller",
+        409: "ข้อมูลถูกแก้ไขแล้ว / stale version or already exists",
+        413: "ข้อมูลใหญ่เกินไป / request body too large",
+        422: "ข้อมูลไม่ถูกต้อง / every broken rule, by field, in Thai and English",
+        429: "ลงชื่อเข้าใช้ผิดหลายครั้ง / too many failed logins",
+    }
+    return {c: {"model": ErrorOut, "description": text[c]} for c in codes}

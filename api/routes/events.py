@@ -1,0 +1,153 @@
+"""The one pattern by which HTTP fires a workflow event, for every engine kind.
+
+`fire(kind="appraisal", ...)` serves `POST /api/v1/appraisals/{id}/events/{event}`;
+the low-performer cases use the same function with `kind="case"`.
+
+Idempotency: with an `Idempotency-Key` header, the key is recorded in the same transaction
+as the event (table idempotency_record, unique per account and key), so a retry after a
+lost answer replays the stored answer instead of firing twice; the same key with a different
+request is refused (422). A concurrent duplicate waits for the first on the unique index.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Annotated, Any, Callable
+
+from fastapi import Header
+from fastapi.responses import JSONResponse
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from api.errors import ApiError, error_body, responses
+from api.schemas import EventIn, EventResult
+from db.models import IdempotencyRecord
+from workflow import engine, queries
+from workflow.access import Actor
+from workflow.errors import Conflict, InvalidInput, NotFound, Problem, WorkflowError
+
+IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=40,
+                                       description='the version the caller last saw, e.g. "3"')]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200,
+                                              description="any unique string; a retry with the same key is safe")]
+EVENT_RESPONSES = responses(401, 403, 404, 409, 413, 422)
+_VERSION = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')
+
+Visible = Callable[[Session, Actor, Any], frozenset[str]]
+
+
+def expected_version(if_match: str | None, body: EventIn | None) -> int | None:
+    from_body = body.version if body is not None else None
+    if if_match is None:
+        return from_body
+    m = _VERSION.match(if_match)
+    if m is None or int(m.group(1)) > 2**31 - 1:
+        raise InvalidInput([Problem("If-Match", 'If-Match ต้องเป็นเลขฉบับ เช่น "3"',
+                                    'If-Match must be a version number, e.g. "3"')])
+    version = int(m.group(1))
+    if from_body is not None and from_body != version:
+        raise InvalidInput([Problem("version", "เลขฉบับใน If-Match และในข้อมูลไม่ตรงกัน",
+                                    "the version in If-Match and in the body differ")])
+    return version
+
+
+def payload_of(body: EventIn | None) -> dict[str, Any]:
+    payload = dict(body.payload or {}) if body is not None else {}
+    if body is not None and body.comment is not None:
+        payload["comment"] = body.comment
+    return payload
+
+
+def _request_hash(kind: str, entity_id: int, event: str, if_match: str | None, body: EventIn | None) -> str:
+    data = {"kind": kind, "id": entity_id, "event": event, "if_match": if_match,
+            "body": body.model_dump(mode="json") if body is not None else None}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _replay(rec: IdempotencyRecord, request_hash: str) -> JSONResponse:
+    if rec.request_hash != request_hash:
+        status, body, _ = error_body(InvalidInput([Problem(
+            "Idempotency-Key", "ใช้รหัสนี้กับคำขออื่นไปแล้ว", "this key was already used for a different request")]))
+        return JSONResponse(body, status_code=status)
+    if rec.status_code == 0:  # the first request with this key has not finished
+        status, body, _ = error_body(Conflict("คำขอนี้กำลังดำเนินการ กรุณาลองใหม่",
+                                              "a request with this key is still in progress; retry shortly"))
+        return JSONResponse(body, status_code=status)
+    return JSONResponse(json.loads(rec.body), status_code=rec.status_code, headers={"Idempotent-Replay": "true"})
+
+
+def _stored(session: Session, account_id: int, key: str) -> IdempotencyRecord | None:
+    return session.execute(select(IdempotencyRecord).where(
+        IdempotencyRecord.account_id == account_id, IdempotencyRecord.key == key)).scalar_one_or_none()
+
+
+def _store_error(session: Session, account_id: int, key: str, request_hash: str, status: int, body: dict) -> None:
+    try:
+        session.add(IdempotencyRecord(account_id=account_id, key=key, request_hash=request_hash,
+                                      status_code=status, body=json.dumps(body, ensure_ascii=False)))
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+
+
+def default_visible(kind_name: str) -> Visible:
+    return lambda session, actor, row: queries.visible_roles(session, kind_name, actor, row)
+
+
+def fire(*, kind: str, entity_id: int, event: str, body: EventIn | None, if_match: str | None,
+         idempotency_key: str | None, session: Session, actor: Actor,
+         visible: Visible | None = None) -> JSONResponse:
+    """Fire `event` on the `kind` object `entity_id` as `actor`; the answer as a response."""
+    visible = visible or default_visible(kind)
+    k = engine.kind_of(kind)
+    key = idempotency_key if actor.account_id is not None else None
+    request_hash = _request_hash(kind, entity_id, event, if_match, body) if key else ""
+    if key:
+        rec = _stored(session, actor.account_id, key)
+        if rec is not None:
+            session.rollback()
+            return _replay(rec, request_hash)
+    try:
+        try:
+            version = expected_version(if_match, body)
+            payload = payload_of(body)
+            row = session.get(k.table, entity_id)
+            if row is None or not visible(session, actor, row):
+                raise NotFound(kind, entity_id)
+            # The engine must read the row again under its lock, not this unlocked copy.
+            session.expunge(row)
+            if key:
+                session.add(IdempotencyRecord(account_id=actor.account_id, key=key,
+                                              request_hash=request_hash, status_code=0, body=""))
+                session.flush()
+        except BaseException:
+            session.rollback()
+            raise
+        fired = engine.fire(session, kind, entity_id, event, actor, expected_version=version, payload=payload)
+    except IntegrityError:  # a concurrent request with the same key got there first
+        session.rollback()
+        rec = _stored(session, actor.account_id, key) if key else None
+        session.rollback()
+        if rec is None:
+            raise
+        return _replay(rec, request_hash)
+    except WorkflowError as exc:
+        status, out, headers = error_body(exc)
+        if key:
+            _store_error(session, actor.account_id, key, request_hash, status, out)
+        return JSONResponse(out, status_code=status, headers=headers)
+
+    row = session.get(k.table, entity_id)
+    roles = visible(session, actor, row)
+    result = EventResult(kind=kind, id=fired.id, event=fired.event, from_state=fired.from_state,
+                         state=fired.state, version=fired.version, event_id=fired.event_id,
+                         available_events=k.machine.allowed(row.state, roles))
+    out = result.model_dump(mode="json")
+    if key:
+        session.execute(update(IdempotencyRecord).where(
+            IdempotencyRecord.account_id == actor.account_id, IdempotencyRecord.key == key)
+            .values(status_code=200, body=json.dumps(out, ensure_ascii=False)))
+    session.commit()
+    return JSONResponse(out, status_code=200, headers={"ETag": f'"{fired.version}"'})

@@ -1,0 +1,143 @@
+"""What goes out of (and into) the API: typed shapes, separate from the tables."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int = Field(examples=[120], description="how many match the filters")
+    limit: int = Field(examples=[50])
+    offset: int = Field(examples=[0])
+
+
+# --- workflow events (any kind) -----------------------------------------------------------------
+class EventIn(BaseModel):
+    """Fire one event. The expected version goes in `If-Match` (or here as `version`)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"version": 3, "comment": "ตกลงตามนี้", "payload": {}},
+        {"payload": {"kpis": [{"title": "ร้อยละของงานที่แล้วเสร็จตามกำหนด", "weight": 100}]}},
+    ]})
+    version: int | None = Field(None, ge=0, le=2**31 - 1, description="the version the caller last saw")
+    comment: str | None = Field(None, max_length=4000, description="recorded with the event")
+    payload: dict[str, Any] | None = Field(None, description="the event's data (see each event)")
+
+
+class EventResult(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "kind": "appraisal", "id": 42, "event": "agree", "from_state": "draft", "state": "agreed",
+        "version": 5, "event_id": 1234, "available_events": ["change_kpis", "review_progress", "sign_agreement"]}]})
+    kind: str
+    id: int
+    event: str
+    from_state: str
+    state: str
+    version: int
+    event_id: int | None
+    available_events: list[str]
+
+
+class HistoryEvent(BaseModel):
+    seq: int
+    event: str = Field(examples=["agree"])
+    from_state: str | None
+    to_state: str | None
+    actor: str
+    actor_account_id: int | None
+    at: datetime
+    payload: dict[str, Any]
+    reason: str
+    hash: str
+
+
+# --- appraisals ---------------------------------------------------------------------------------
+class PersonRef(BaseModel):
+    id: int
+    code: str = Field(examples=["T00012"])
+    name_th: str
+    name_en: str = ""
+
+
+class KpiOut(BaseModel):
+    id: int
+    position: int
+    title: str
+    source: str = Field(examples=["strategic"])
+    weight: int = Field(examples=[60])
+    level_descriptions: list[str]
+    org_kpi_id: int | None
+    evidence: str
+    level: int | None = Field(examples=[4])
+
+
+class CompetencyOut(BaseModel):
+    id: int
+    position: int
+    code: str
+    name_th: str
+    name_en: str
+    expected_level: int
+    score: int | None
+
+
+class SignatureOut(BaseModel):
+    id: int
+    kind: str = Field(examples=["agreement"])
+    role: str = Field(examples=["appraisee"])
+    revision: int
+    person_id: int | None
+    name: str
+    signed_at: datetime
+
+
+class NoteOut(BaseModel):
+    id: int
+    author_person_id: int | None
+    text: str
+    created_at: datetime
+
+
+class AppraisalSummary(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": 42, "round_id": 3, "person": {"id": 7, "code": "T00007", "name_th": "สมชาย ใจดี", "name_en": ""},
+        "org_unit_id": 2, "staff_type": "civil_servant", "evaluator_id": 5, "superior_id": 4,
+        "state": "draft", "version": 1, "total_percent": None, "rating_code": None,
+        "updated_at": "2026-10-01T08:00:00Z", "roles": ["evaluator"],
+        "available_events": ["edit_agreement", "sign_agreement", "agree"]}]})
+    id: int
+    round_id: int
+    person: PersonRef
+    org_unit_id: int
+    staff_type: str
+    evaluator_id: int | None
+    superior_id: int | None
+    state: str
+    version: int
+    total_percent: str | None = Field(description="0-100, two decimals, as text")
+    rating_code: str | None
+    updated_at: datetime
+    roles: list[str] = Field(description="the caller's roles on this appraisal")
+    available_events: list[str] = Field(description="the events the caller may fire now")
+
+
+class AppraisalOut(AppraisalSummary):
+    agreement_revision: int
+    results_percent: str | None
+    competency_percent: str | None
+    development_plan: str
+    acknowledged_at: datetime | None
+    refusal_witness: str | None
+    refused_on: date | None
+    superior_opinion: str | None
+    superior_total_percent: str | None
+    superior_reason: str | None
+    kpis: list[KpiOut]
+    competencies: list[CompetencyOut]
+    signatures: list[SignatureOut]
+    progress_notes: list[NoteOut]

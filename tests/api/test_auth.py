@@ -1,0 +1,99 @@
+"""Signing in: bearer tokens, the session cookie and its CSRF token, lockout, password change."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from db.models import Account
+from db.session import new_session
+from tests.api.conftest import username
+from tests.factories import KPIS
+
+
+def _login(client, w, who, password=None):
+    return client.post("/api/v1/auth/login", json={"username": username(w, who), "password": password or f"pw-{who}"})
+
+
+def test_login_me_logout(client, w):
+    r = _login(client, w, "hr")
+    assert r.status_code == 200
+    body = r.json()
+    cookie = r.headers["set-cookie"]
+    assert "httponly" in cookie.lower() and "samesite=lax" in cookie.lower() and "secure" not in cookie.lower()
+    assert body["me"]["roles"][0]["role"] == "hr" and body["me"]["person_id"] == w.people["hr"].id
+    client.cookies.clear()
+    h = {"Authorization": f"Bearer {body['access_token']}"}
+    me = client.get("/api/v1/auth/me", headers=h).json()
+    assert me["username"] == username(w, "hr") and me["roles"][0]["org_code"] == w.org.code
+    assert client.post("/api/v1/auth/logout", headers=h).status_code == 200
+    r = client.get("/api/v1/auth/me", headers=h)
+    assert r.status_code == 401 and r.json()["problems"][0]["field"] == "Authorization"
+    assert client.get("/api/v1/auth/me").status_code == 401
+
+
+def test_cookie_session_needs_csrf_for_unsafe_requests(client, w, engine):
+    with new_session(engine) as s:
+        aid = w.appraisal_of(s, "appraisee").id
+    r = _login(client, w, "evaluator")
+    csrf = r.json()["csrf_token"]
+    assert client.get(f"/api/v1/appraisals/{aid}").status_code == 200  # the cookie alone reads
+    url = f"/api/v1/appraisals/{aid}/events/edit_agreement"
+    r = client.post(url, json={"payload": {"kpis": KPIS}})
+    assert r.status_code == 403 and r.json()["problems"][0]["field"] == "X-CSRF-Token"
+    assert client.post(url, json={"payload": {"kpis": KPIS}}, headers={"X-CSRF-Token": "forged"}).status_code == 403
+    assert client.post(url, json={"payload": {"kpis": KPIS}}, headers={"X-CSRF-Token": csrf}).status_code == 200
+    # a form post may carry it as a field
+    r = client.post("/api/v1/auth/logout", data={"csrf_token": csrf})
+    assert r.status_code == 200
+    assert client.get(f"/api/v1/appraisals/{aid}").status_code == 401
+
+
+def test_secure_cookie_from_environment(engine, w, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from api.settings import get_settings
+
+    monkeypatch.setenv("PMFLOW_COOKIE_SECURE", "1")
+    get_settings.cache_clear()
+    try:
+        with TestClient(create_app(engine), base_url="https://testserver") as c:
+            r = _login(c, w, "hr")
+            assert "secure" in r.headers["set-cookie"].lower()
+    finally:
+        get_settings.cache_clear()
+
+
+def test_failed_logins_lock_the_account(client, w, engine):
+    for _ in range(4):
+        assert _login(client, w, "hr", "wrong").status_code == 401
+    r = _login(client, w, "hr", "wrong")
+    assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+    # even the right password is refused while locked
+    assert _login(client, w, "hr").status_code == 429
+    with new_session(engine) as s:
+        acc = s.execute(select(Account).where(Account.username == username(w, "hr"))).scalar_one()
+        assert acc.locked_until is not None
+        acc.locked_until = None
+        s.add(acc)
+        s.commit()
+    assert _login(client, w, "hr").status_code == 200
+    # unknown users get the same answer as a wrong password
+    r = client.post("/api/v1/auth/login", json={"username": "nobody", "password": "x"})
+    assert r.status_code == 401
+
+
+def test_password_change(client, w):
+    token = _login(client, w, "member").json()["access_token"]
+    other = _login(client, w, "member").json()["access_token"]
+    client.cookies.clear()
+    h = {"Authorization": f"Bearer {token}"}
+    r = client.post("/api/v1/auth/password", json={"current_password": "bad", "new_password": "short"}, headers=h)
+    assert r.status_code == 422
+    assert {p["field"] for p in r.json()["problems"]} == {"current_password", "new_password"}
+    r = client.post("/api/v1/auth/password", json={"current_password": "pw-member",
+                                                   "new_password": "a much longer one"}, headers=h)
+    assert r.status_code == 200
+    assert client.get("/api/v1/auth/me", headers=h).status_code == 200  # this session stays
+    assert client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {other}"}).status_code == 401
+    assert _login(client, w, "member").status_code == 401
+    assert _login(client, w, "member", "a much longer one").status_code == 200
