@@ -1,11 +1,15 @@
-"""Schema changes for: reminders and notifications (issue 5). Empty until that work needs one.
+"""Schema changes for: reminders and notifications (issue 5).
+
+- outbox.body_html: the HTML part of an email, rendered when the send is decided;
+- apscheduler_jobs: APScheduler 3's SQLAlchemyJobStore table (its own schema), so the job
+  store lives in the application's database and is created by migrations, not at run time;
+- an index to find the deliveries due.
 
 Revision ID: 0004_notifications
 Revises: 0003_cases
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
-import sqlmodel  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
 
 revision = "0004_notifications"
 down_revision = "0003_cases"
@@ -14,8 +18,19 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("outbox") as batch:
+        batch.add_column(sa.Column("body_html", sa.Text(), nullable=False, server_default=""))
+    op.create_index("ix_outbox_status_next", "outbox", ["status", "next_attempt_at"])
+    op.create_table(
+        "apscheduler_jobs",
+        sa.Column("id", sa.Unicode(191), primary_key=True),
+        sa.Column("next_run_time", sa.Float(25), index=True),
+        sa.Column("job_state", sa.LargeBinary(), nullable=False),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("apscheduler_jobs")
+    op.drop_index("ix_outbox_status_next", table_name="outbox")
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("body_html")

@@ -1,0 +1,268 @@
+"""Delivering outbox rows: email over SMTP, a webhook (JSON signed with HMAC-SHA256) for chat
+tools; the in-app inbox is written when the send is decided (see fanout.py).
+
+A row goes pending -> sending -> sent. "sending" is committed before the message leaves, so
+two deliverers never take the same row (the update is conditional) and a crash while a
+message is in flight leaves the row "sending": it is then marked failed after a lease, for HR
+to look at, rather than sent again (a duplicate is worse than a visible gap). A failed
+attempt goes back to pending with a growing delay (1, 2, 4 ... minutes, at most 6 hours);
+after MAX_ATTEMPTS it stays failed. HR sees failed rows and errors (inbox.failed_deliveries).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import smtplib
+import ssl
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from typing import Callable, Iterable, Protocol
+
+import httpx
+from sqlalchemy import or_, select, update
+from sqlmodel import Session
+
+from db.models import ChannelSetting, OrgUnit, Outbox, Person
+from workflow.notifications.settings import Settings, SmtpSettings, from_env
+
+log = logging.getLogger("pmflow.notifications")
+
+CHANNELS = ("email", "inbox", "webhook")
+DEFAULTS = {"email": True, "inbox": True, "webhook": False}
+MAX_ATTEMPTS = 8
+LEASE = timedelta(minutes=10)  # a row "sending" longer than this was interrupted
+SIGNATURE_HEADER = "X-Pmflow-Signature"
+
+
+# --- which channels, for whom --------------------------------------------------------------------
+@dataclass(frozen=True)
+class ChannelRule:
+    """A channel_setting row: for an organisation (subtree) or for one person."""
+
+    org_unit_id: int | None
+    person_id: int | None
+    channel: str
+    enabled: bool
+    target: str = ""
+
+
+def resolve_channels(person_id: int, org_path: str, rules: Iterable[ChannelRule]) -> dict[str, str]:
+    """Channel -> target for the channels switched on for this person: the person's own
+    setting wins, then the nearest organisation's, then the default (email and inbox on,
+    webhook off). A webhook also needs a target URL (from the person or the organisation)."""
+    ancestry = [int(x) for x in org_path.strip("/").split("/") if x]
+    depth = {org_id: i for i, org_id in enumerate(ancestry)}
+    out: dict[str, str] = {}
+    rules = list(rules)
+    for channel in CHANNELS:
+        own = [r for r in rules if r.channel == channel and r.person_id == person_id]
+        orgs = sorted((r for r in rules if r.channel == channel and r.person_id is None
+                       and r.org_unit_id in depth), key=lambda r: -depth[r.org_unit_id])
+        chosen = own[0] if own else (orgs[0] if orgs else None)
+        enabled = chosen.enabled if chosen else DEFAULTS[channel]
+        target = next((r.target for r in own + orgs if r.target), "")
+        if enabled and (channel != "webhook" or target):
+            out[channel] = target
+    return out
+
+
+def channel_rules(session: Session) -> tuple[list[ChannelRule], dict[int, str]]:
+    """Every channel setting (a small table) and, if there are any, the organisation paths."""
+    rules = [ChannelRule(r.org_unit_id, r.person_id, r.channel, r.enabled, r.target)
+             for r in session.execute(select(ChannelSetting)).scalars()]
+    paths = dict(session.execute(select(OrgUnit.id, OrgUnit.path)).all()) if rules else {}
+    return rules, paths
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait before attempt `attempts + 1`: 1, 2, 4, ... minutes, at most 6 hours."""
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), timedelta(hours=6))
+
+
+# --- senders -------------------------------------------------------------------------------------
+class Sender(Protocol):
+    def send(self, row: Outbox, recipient: Person, target: str) -> None: ...
+    def close(self) -> None: ...
+
+
+class SmtpSender:
+    """One SMTP connection reused for a delivery run (host, port, STARTTLS/SSL, login)."""
+
+    def __init__(self, settings: SmtpSettings):
+        self.settings = settings
+        self._smtp: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        if not s.configured:
+            raise RuntimeError("SMTP is not configured (PMFLOW_SMTP_HOST)")
+        if s.security == "ssl":
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout,
+                                                 context=ssl.create_default_context())
+        else:
+            smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            if s.security == "starttls":
+                smtp.starttls(context=ssl.create_default_context())
+        if s.user:
+            smtp.login(s.user, s.password)
+        return smtp
+
+    def send(self, row: Outbox, recipient: Person, target: str) -> None:
+        if not recipient.email:
+            raise ValueError("no email address")
+        msg = EmailMessage()
+        msg["From"] = self.settings.sender
+        msg["To"] = formataddr((recipient.name_th, recipient.email))
+        msg["Subject"] = row.subject
+        msg["Message-ID"] = make_msgid(idstring=f"outbox-{row.id}", domain="pmflow")
+        msg.set_content(row.body)
+        if row.body_html:
+            msg.add_alternative(row.body_html, subtype="html")
+        if self._smtp is None:
+            self._smtp = self._connect()
+        try:
+            self._smtp.send_message(msg)
+        except (smtplib.SMTPServerDisconnected, OSError):
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except Exception:  # noqa: BLE001 - closing a broken connection
+                pass
+            self._smtp = None
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class WebhookSender:
+    """POST the message as JSON; the body's HMAC-SHA256 under the shared secret is in a header."""
+
+    def __init__(self, secret: str, timeout: float = 10.0):
+        self.secret = secret
+        self._client = httpx.Client(timeout=timeout)
+
+    def send(self, row: Outbox, recipient: Person, target: str) -> None:
+        if not target:
+            raise ValueError("no webhook URL")
+        body = json.dumps({"id": row.id, "recipient": {"id": recipient.id, "name": recipient.name_th},
+                           "subject": row.subject, "text": row.body,
+                           "milestone_id": row.milestone_id, "offset": row.offset_key},
+                          ensure_ascii=False, sort_keys=True).encode("utf-8")
+        headers = {"Content-Type": "application/json; charset=utf-8",
+                   SIGNATURE_HEADER: sign(self.secret, body)}
+        response = self._client.post(target, content=body, headers=headers)
+        response.raise_for_status()
+
+    def close(self) -> None:
+        self._client.close()
+
+
+# --- the delivery loop ---------------------------------------------------------------------------
+@dataclass
+class Delivered:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    interrupted: int = 0
+
+
+def deliver_due(session: Session, *, now: datetime, settings: Settings | None = None,
+                milestone_id: int | None = None, limit: int | None = None,
+                senders: dict[str, Sender] | None = None,
+                after_send: Callable[[int], None] | None = None) -> Delivered:
+    """Send the email and webhook rows that are due, one row at a time."""
+    settings = settings or from_env()
+    result = Delivered(interrupted=_expire_interrupted(session, now))
+    own = senders is None
+    senders = senders or {"email": SmtpSender(settings.smtp), "webhook": WebhookSender(settings.webhook_secret)}
+    rules, paths = channel_rules(session)
+    try:
+        last_id = 0
+        while limit is None or result.sent + result.retried + result.failed < limit:
+            q = (select(Outbox.id).where(Outbox.status == "pending", Outbox.channel.in_(("email", "webhook")),
+                                         or_(Outbox.next_attempt_at.is_(None), Outbox.next_attempt_at <= now),
+                                         Outbox.id > last_id)
+                 .order_by(Outbox.id).limit(500))
+            if milestone_id is not None:
+                q = q.where(Outbox.milestone_id == milestone_id)
+            ids = list(session.execute(q).scalars())
+            session.commit()
+            if not ids:
+                break
+            for oid in ids:
+                last_id = oid
+                if limit is not None and result.sent + result.retried + result.failed >= limit:
+                    break
+                _deliver_one(session, oid, now, senders, rules, paths, result)
+                if after_send is not None:
+                    after_send(result.sent)
+    finally:
+        if own:
+            for s in senders.values():
+                s.close()
+    return result
+
+
+def _deliver_one(session: Session, oid: int, now: datetime, senders: dict[str, Sender],
+                 rules: list, paths: dict[int, str], result: Delivered) -> None:
+    claimed = session.execute(
+        update(Outbox).where(Outbox.id == oid, Outbox.status == "pending")
+        .values(status="sending", attempts=Outbox.attempts + 1, next_attempt_at=now + LEASE)
+        .execution_options(synchronize_session=False)).rowcount
+    session.commit()
+    if claimed != 1:
+        return  # another deliverer took it
+    row = session.get(Outbox, oid, populate_existing=True)
+    person = session.get(Person, row.recipient_person_id)
+    target = ""
+    if row.channel == "webhook":
+        target = resolve_channels(person.id, paths.get(person.org_unit_id, "/"), rules).get("webhook", "")
+    try:
+        senders[row.channel].send(row, person, target)
+    except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        if row.attempts >= MAX_ATTEMPTS:
+            values = dict(status="failed", next_attempt_at=None, last_error=error)
+            result.failed += 1
+        else:
+            values = dict(status="pending", next_attempt_at=now + backoff(row.attempts), last_error=error)
+            result.retried += 1
+        log.warning("delivery %s (%s to person %s) attempt %d failed: %s", oid, row.channel,
+                    row.recipient_person_id, row.attempts, error)
+    else:
+        values = dict(status="sent", sent_at=now, next_attempt_at=None)
+        result.sent += 1
+    session.execute(update(Outbox).where(Outbox.id == oid, Outbox.status == "sending").values(**values)
+                    .execution_options(synchronize_session=False))
+    session.commit()
+
+
+def _expire_interrupted(session: Session, now: datetime) -> int:
+    """Rows left "sending" past their lease were cut off mid-send: whether the message left is
+    unknown, so they are not sent again but marked failed for HR to check and retry."""
+    n = session.execute(
+        update(Outbox).where(Outbox.status == "sending", Outbox.next_attempt_at < now)
+        .values(status="failed", last_error="interrupted while sending; it may or may not have been "
+                "delivered, so it is not resent automatically (HR can retry it)")
+        .execution_options(synchronize_session=False)).rowcount
+    session.commit()
+    return n
+
+
+def retry(session: Session, outbox_id: int, *, now: datetime) -> bool:
+    """HR asks for a failed delivery to be tried again."""
+    n = session.execute(update(Outbox).where(Outbox.id == outbox_id, Outbox.status == "failed",
+                                             Outbox.channel.in_(("email", "webhook")))
+                        .values(status="pending", next_attempt_at=now, attempts=0)
+                        .execution_options(synchronize_session=False)).rowcount
+    session.commit()
+    return n == 1
