@@ -9,7 +9,13 @@ from sqlalchemy import func, select
 from db.models import CaseMeasure, LowPerformerCase, Outbox, Person
 from tests.factories import world
 from tests.flows import drive
-from tests.notifications.helpers import at, inbox_of, milestone, overdue_moment, recipients
+from tests.notifications.helpers import (
+    at,
+    inbox_of,
+    milestone,
+    overdue_moment,
+    recipients,
+)
 from workflow.notifications.fanout import run_overdue, run_reminder
 
 EVERYONE_IN_ORG = {"authority", "superior", "evaluator", "appraisee", "other", "chair", "member", "hr"}

@@ -27,6 +27,7 @@ from sqlalchemy import or_, select, update
 from sqlmodel import Session
 
 from db.models import ChannelSetting, OrgUnit, Outbox, Person
+from workflow.notifications.clock import to_utc
 from workflow.notifications.settings import Settings, SmtpSettings, from_env
 
 log = logging.getLogger("pmflow.notifications")
@@ -181,6 +182,7 @@ def deliver_due(session: Session, *, now: datetime, settings: Settings | None = 
                 after_send: Callable[[int], None] | None = None) -> Delivered:
     """Send the email and webhook rows that are due, one row at a time."""
     settings = settings or from_env()
+    now = to_utc(now)
     result = Delivered(interrupted=_expire_interrupted(session, now))
     own = senders is None
     senders = senders or {"email": SmtpSender(settings.smtp), "webhook": WebhookSender(settings.webhook_secret)}
@@ -260,6 +262,7 @@ def _expire_interrupted(session: Session, now: datetime) -> int:
 
 def retry(session: Session, outbox_id: int, *, now: datetime) -> bool:
     """HR asks for a failed delivery to be tried again."""
+    now = to_utc(now)
     n = session.execute(update(Outbox).where(Outbox.id == outbox_id, Outbox.status == "failed",
                                              Outbox.channel.in_(("email", "webhook")))
                         .values(status="pending", next_attempt_at=now, attempts=0)

@@ -30,6 +30,11 @@ class FixedClock:
         self._now += delta
 
 
+def to_utc(moment: datetime) -> datetime:
+    """Times are stored in UTC (SQLite keeps no offset): normalise every `now` on the way in."""
+    return _aware(moment).astimezone(timezone.utc)
+
+
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 

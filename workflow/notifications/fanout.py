@@ -21,17 +21,40 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from db.models import (Account, Appraisal, CaseMeasure, Committee, CommitteeMember,
-                       InboxMessage, LowPerformerCase, Milestone, OrgUnit, Outbox, Person,
-                       RoleAssignment, Round, Signature)
+from db.models import (
+    Account,
+    Appraisal,
+    CaseMeasure,
+    Committee,
+    CommitteeMember,
+    InboxMessage,
+    LowPerformerCase,
+    Milestone,
+    OrgUnit,
+    Outbox,
+    Person,
+    RoleAssignment,
+    Round,
+    Signature,
+)
 from workflow import orgs
 from workflow.calendar import BANGKOK
 from workflow.notifications import digest as digests
 from workflow.notifications.channels import CHANNELS, channel_rules, resolve_channels
+from workflow.notifications.clock import to_utc
 from workflow.notifications.digest import Digest, MilestoneInfo, Recipient
-from workflow.notifications.pending import (CLOSED_CASE_STATES, DONE_MEASURES, NOT_DONE_STATES,
-                                            REPORT_MILESTONES, AppraisalFact, CaseFact, RoundFacts,
-                                            escalations, overdue_by_milestone, pending_for)
+from workflow.notifications.pending import (
+    CLOSED_CASE_STATES,
+    DONE_MEASURES,
+    NOT_DONE_STATES,
+    REPORT_MILESTONES,
+    AppraisalFact,
+    CaseFact,
+    RoundFacts,
+    escalations,
+    overdue_by_milestone,
+    pending_for,
+)
 from workflow.notifications.render import render
 from workflow.notifications.settings import Settings, from_env
 from workflow.rounds import policy_of_round
@@ -163,6 +186,7 @@ def run_reminder(session: Session, milestone_id: int, offset_days: int, *, now: 
                  settings: Settings | None = None, batch: int = BATCH,
                  after_batch: Callable[[int], None] | None = None) -> FanOut:
     """The reminder `offset_days` before a milestone, computed from the data as it is `now`."""
+    now = to_utc(now)
     key = digests.reminder_key(offset_days)
     m = session.get(Milestone, milestone_id)
     rnd = session.get(Round, m.round_id) if m else None
@@ -190,6 +214,7 @@ def run_overdue(session: Session, round_id: int, *, now: datetime, settings: Set
                 batch: int = BATCH, after_batch: Callable[[int], None] | None = None) -> list[FanOut]:
     """The daily overdue run: each late item once a day under its earliest overdue milestone;
     escalated to the late person's superior above and HR after the policy's number of days."""
+    now = to_utc(now)
     rnd = session.get(Round, round_id)
     if rnd is None or rnd.status != "open":
         return [_skip(FanOut(None, "overdue"), "round gone or closed")]
@@ -249,6 +274,7 @@ def decide(session: Session, found: list[Digest], *, now: datetime, settings: Se
     """Insert one outbox row per digest and enabled channel, batch by batch, each batch one
     transaction; in-app messages are written in the same transaction as their outbox rows."""
     settings = settings or from_env()
+    now = to_utc(now)
     result = result or FanOut(found[0].milestone.id if found else None, found[0].offset_key if found else "")
     rules, paths = channel_rules(session)
     conflict_cols = ["milestone_id", "offset_key", "recipient_person_id", "channel"]

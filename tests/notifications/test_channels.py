@@ -1,0 +1,155 @@
+"""Delivery over real channels: an SMTP server on loopback (aiosmtpd), a webhook receiver on
+loopback; retries with backoff; per-organisation and per-user switches; HR's view."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import socket
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from sqlalchemy import select
+
+from db.models import ChannelSetting, Outbox
+from tests.factories import world
+from tests.notifications import smtp_sink
+from tests.notifications.helpers import at, milestone
+from workflow.notifications import inbox
+from workflow.notifications.channels import MAX_ATTEMPTS, SIGNATURE_HEADER, deliver_due
+from workflow.notifications.clock import to_utc
+from workflow.notifications.fanout import run_reminder
+from workflow.notifications.settings import Settings, SmtpSettings
+
+
+@pytest.fixture
+def smtp():
+    controller, sink = smtp_sink.start(auth=True)
+    yield controller, sink
+    controller.stop()
+
+
+def _settings(port: int, **kw) -> Settings:
+    return Settings(smtp=SmtpSettings(host="127.0.0.1", port=port, sender="hr@pm.test", **kw),
+                    webhook_secret="hook-secret", base_url="https://pm.example.go.th")
+
+
+def _utc(moment):
+    """SQLite gives times back without an offset; they are stored in UTC."""
+    return to_utc(moment).replace(tzinfo=None)
+
+
+def _closed_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_email_reaches_a_real_smtp_server_with_thai_subject_and_body(session, smtp):
+    controller, sink = smtp
+    w = world(session)
+    m = milestone(session, w, "agreement_signed")
+    now = at(m, 14)
+    settings = _settings(controller.port, user="hr-mailer", password="s3cret")
+    run_reminder(session, m.id, 14, now=now, settings=settings)  # links use the base URL
+    done = deliver_due(session, now=now, settings=settings)
+    assert done.sent == 8 and sink.logins == ["hr-mailer"]
+    by_rcpt = {r.rcpt_tos[0]: r for r in sink.received}
+    assert set(by_rcpt) == {f"{n}@test.local" for n in
+                            ("authority", "superior", "evaluator", "appraisee", "other", "chair", "member", "hr")}
+    got = by_rcpt["evaluator@test.local"]
+    assert got.mail_from == "hr@pm.test"
+    assert got.subject == "[แจ้งเตือน] ลงนามข้อตกลงการปฏิบัติราชการ ครบกำหนด 31 ตุลาคม 2568 (อีก 14 วัน)"
+    assert "เรียน evaluator" in got.text and "ท่านยังมีงานค้าง 3 รายการ" in got.text
+    aid = w.appraisal_of(session, "appraisee").id
+    assert f"https://pm.example.go.th/appraisals/{aid}" in got.text
+    assert f'href="https://pm.example.go.th/appraisals/{aid}"' in got.html
+    # Delivered rows are done: running the delivery again sends nothing more.
+    assert deliver_due(session, now=now + timedelta(minutes=1), settings=settings).sent == 0
+    assert len(sink.received) == 8
+    assert set(session.execute(select(Outbox.status).where(Outbox.channel == "email")).scalars()) == {"sent"}
+
+
+def test_failed_deliveries_retry_with_backoff_and_hr_sees_them(session, smtp):
+    controller, sink = smtp
+    w = world(session)
+    m = milestone(session, w, "agreement_signed")
+    now = at(m, 14)
+    run_reminder(session, m.id, 14, now=now)
+    down = _settings(_closed_port())
+    first = deliver_due(session, now=now, settings=down)
+    assert first.retried == 8 and first.sent == 0
+    row = session.execute(select(Outbox).where(Outbox.channel == "email").limit(1)).scalar_one()
+    session.refresh(row)
+    assert row.status == "pending" and row.attempts == 1 and "refused" in row.last_error.lower()
+    assert _utc(row.next_attempt_at) == _utc(now + timedelta(minutes=1))
+    # Not due yet: nothing is tried.
+    assert deliver_due(session, now=now + timedelta(seconds=30), settings=down).retried == 0
+    t = now
+    for attempt in range(2, MAX_ATTEMPTS + 1):
+        t += timedelta(hours=6)
+        deliver_due(session, now=t, settings=down)
+    session.refresh(row)
+    assert row.status == "failed" and row.attempts == MAX_ATTEMPTS
+    # HR sees them, nobody else does.
+    rows, total = inbox.troubled_deliveries(session, w.actors["hr"], status="failed")
+    assert total == 8 and {p.name_th for _, p in rows} >= {"evaluator", "appraisee"}
+    with pytest.raises(Exception) as exc:
+        inbox.troubled_deliveries(session, w.actors["evaluator"])
+    assert type(exc.value).__name__ == "NotAllowed"
+    # HR retries one once the server is back: it goes out.
+    inbox.retry_delivery(session, w.actors["hr"], row.id, now=t)
+    assert deliver_due(session, now=t, settings=_settings(controller.port, user="hr-mailer",
+                                                           password="s3cret")).sent == 1
+    assert len(sink.received) == 1
+
+
+class _Hook(BaseHTTPRequestHandler):
+    got: list = []
+
+    def do_POST(self):  # noqa: N802
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).got.append((dict(self.headers), body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):  # noqa: ANN002
+        pass
+
+
+def test_webhook_is_signed_and_channels_switch_per_org_and_user(session):
+    _Hook.got = []
+    server = HTTPServer(("127.0.0.1", 0), _Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        w = world(session)
+        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        # The organisation posts to its chat room and turns email off; the evaluator wants email.
+        session.add_all([
+            ChannelSetting(org_unit_id=w.org.id, channel="webhook", enabled=True, target=url),
+            ChannelSetting(org_unit_id=w.org.id, channel="email", enabled=False),
+            ChannelSetting(person_id=w.people["evaluator"].id, channel="email", enabled=True),
+            ChannelSetting(person_id=w.people["appraisee"].id, channel="inbox", enabled=False),
+        ])
+        session.commit()
+        m = milestone(session, w, "agreement_signed")
+        now = at(m, 14)
+        run_reminder(session, m.id, 14, now=now)
+        chosen = {(p, c) for p, c in session.execute(select(Outbox.recipient_person_id, Outbox.channel))}
+        ids = {n: p.id for n, p in w.people.items()}
+        assert (ids["evaluator"], "email") in chosen and (ids["hr"], "email") not in chosen
+        assert (ids["appraisee"], "inbox") not in chosen and (ids["appraisee"], "webhook") in chosen
+        done = deliver_due(session, now=now, settings=_settings(_closed_port()))
+        assert done.sent == 8  # the webhooks; the evaluator's email waits for a retry
+        assert len(_Hook.got) == 8
+        headers, body = _Hook.got[0]
+        expected = "sha256=" + hmac.new(b"hook-secret", body, hashlib.sha256).hexdigest()
+        assert headers[SIGNATURE_HEADER] == expected
+        payload = json.loads(body)
+        assert payload["subject"].startswith("[แจ้งเตือน]") and payload["recipient"]["name"]
+    finally:
+        server.shutdown()

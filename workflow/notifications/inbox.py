@@ -1,0 +1,89 @@
+"""The in-app inbox (each person reads their own) and the deliveries HR must look at."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, or_, select, update
+from sqlmodel import Session
+
+from db.models import InboxMessage, OrgUnit, Outbox, Person
+from workflow.access import Actor
+from workflow.errors import NotAllowed, NotFound
+from workflow.notifications import channels
+from workflow.notifications.clock import to_utc
+
+
+def messages(session: Session, actor: Actor, *, unread_only: bool = False, limit: int = 50,
+             offset: int = 0) -> tuple[list[InboxMessage], int, int]:
+    """(page of the caller's messages, newest first; how many match; how many are unread)."""
+    if actor.person_id is None:
+        return [], 0, 0
+    mine = InboxMessage.person_id == actor.person_id
+    where = [mine, InboxMessage.read_at.is_(None)] if unread_only else [mine]
+    total = session.execute(select(func.count()).select_from(InboxMessage).where(*where)).scalar_one()
+    unread = session.execute(select(func.count()).select_from(InboxMessage)
+                             .where(mine, InboxMessage.read_at.is_(None))).scalar_one()
+    rows = list(session.execute(select(InboxMessage).where(*where)
+                                .order_by(InboxMessage.created_at.desc(), InboxMessage.id.desc())
+                                .limit(limit).offset(offset)).scalars())
+    return rows, total, unread
+
+
+def mark_read(session: Session, actor: Actor, message_id: int, *, now: datetime) -> InboxMessage:
+    """Mark one of the caller's own messages read (someone else's is "not found")."""
+    msg = session.get(InboxMessage, message_id)
+    if msg is None or actor.person_id is None or msg.person_id != actor.person_id:
+        raise NotFound("inbox message", message_id)
+    if msg.read_at is None:
+        msg.read_at = to_utc(now)
+        session.add(msg)
+        session.commit()
+    return msg
+
+
+def mark_all_read(session: Session, actor: Actor, *, now: datetime) -> int:
+    if actor.person_id is None:
+        return 0
+    n = session.execute(update(InboxMessage).where(InboxMessage.person_id == actor.person_id,
+                                                   InboxMessage.read_at.is_(None))
+                        .values(read_at=to_utc(now)).execution_options(synchronize_session=False)).rowcount
+    session.commit()
+    return n
+
+
+def _hr_scope(actor: Actor) -> list[str] | None:
+    """Org paths whose deliveries the caller may see (None: all, for an admin)."""
+    if actor.is_admin:
+        return None
+    scopes = actor.scopes("hr")
+    if not scopes:
+        raise NotAllowed("list_deliveries", frozenset())
+    return scopes
+
+
+def troubled_deliveries(session: Session, actor: Actor, *, status: str | None = None, limit: int = 50,
+                        offset: int = 0) -> tuple[list[tuple[Outbox, Person]], int]:
+    """Deliveries that failed, or are waiting to be retried after an error, for HR: the
+    recipients in the caller's HR scope, newest first."""
+    scopes = _hr_scope(actor)
+    where = [or_(Outbox.status == "failed", Outbox.last_error != "")] if status is None \
+        else [Outbox.status == status]
+    stmt = (select(Outbox, Person).join(Person, Person.id == Outbox.recipient_person_id)
+            .join(OrgUnit, OrgUnit.id == Person.org_unit_id).where(*where))
+    if scopes is not None:
+        stmt = stmt.where(or_(*[OrgUnit.path.startswith(p) for p in scopes]))
+    total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+    rows = session.execute(stmt.order_by(Outbox.id.desc()).limit(limit).offset(offset)).all()
+    return [(o, p) for o, p in rows], total
+
+
+def retry_delivery(session: Session, actor: Actor, outbox_id: int, *, now: datetime) -> Outbox:
+    scopes = _hr_scope(actor)
+    row = session.get(Outbox, outbox_id)
+    person = session.get(Person, row.recipient_person_id) if row else None
+    org = session.get(OrgUnit, person.org_unit_id) if person else None
+    if row is None or (scopes is not None and not any(org.path.startswith(p) for p in scopes)):
+        raise NotFound("delivery", outbox_id)
+    channels.retry(session, outbox_id, now=now)
+    session.refresh(row)
+    return row
