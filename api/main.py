@@ -31,10 +31,19 @@ def create_app(engine: Engine | None = None) -> FastAPI:
 def _include_routers(app: FastAPI, settings) -> None:  # noqa: ANN001
     # One import and one include line per area.
     from api import auth
-    from api.routes import appraisals
+    from api.routes import accounts, appraisals, committees, orgs, policies, rounds
 
     app.include_router(auth.router)
     app.include_router(appraisals.router)
+    app.include_router(orgs.router)
+    app.include_router(accounts.router)
+    app.include_router(policies.router)
+    app.include_router(rounds.router)
+    app.include_router(committees.router)
+    if settings.bench_routes:
+        from api.routes import bench
+
+        app.include_router(bench.router)
 
 
 app = create_app()

@@ -1,0 +1,31 @@
+"""Benchmark-only route (mounted when PMFLOW_BENCH_ROUTES=1): the floor of an event write,
+one version-checked UPDATE plus one INSERT, with none of the workflow around it. Never on
+in production: it skips sign-in and the rules on purpose."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path
+from fastapi.responses import JSONResponse
+from sqlalchemy import insert, update
+
+from api.deps import SessionDep
+from db.models import Appraisal, Event, utcnow
+
+router = APIRouter(prefix="/api/v1/bench", tags=["bench"], include_in_schema=False)
+
+
+@router.post("/floor/{appraisal_id}")
+def floor_write(appraisal_id: Annotated[int, Path(ge=1)], session: SessionDep,
+                if_match: Annotated[int, Header(alias="If-Match")]) -> JSONResponse:
+    now = utcnow()
+    done = session.execute(update(Appraisal).where(Appraisal.id == appraisal_id, Appraisal.version == if_match)
+                           .values(version=Appraisal.version + 1, updated_at=now))
+    if done.rowcount != 1:
+        session.rollback()
+        return JSONResponse({"message": "stale"}, status_code=409)
+    session.execute(insert(Event).values(entity_type="bench_floor", entity_id=appraisal_id, seq=if_match + 1,
+                                         event="floor", actor="bench", at=now, payload="{}", reason="",
+                                         prev_hash="", hash=""))
+    session.commit()
+    return JSONResponse({"id": appraisal_id, "version": if_match + 1})
