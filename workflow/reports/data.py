@@ -1,0 +1,349 @@
+"""Report contents as pure functions of plain rows: no database, no formats.
+
+``load.py`` reads the rows; ``writers.py`` writes the ``Report`` these functions return.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, Callable, Sequence
+
+from workflow.machines.appraisal import STATES
+from workflow.machines.low_performer import MEASURE_TH, MEASURES, STATE_TH
+from workflow.reports.distribution import distribution, guideline_gap, overall, percent, rank
+from workflow.reports.model import Column, Report, Table
+
+STATE_NAMES = {"draft": ("ร่าง", "draft"), "agreed": ("ลงนามข้อตกลงแล้ว", "agreed"),
+               "monitored": ("ติดตามระหว่างรอบ", "monitored"), "evaluated": ("ประเมินแล้ว", "evaluated"),
+               "committee_review": ("รอกลั่นกรอง", "in committee review"),
+               "reviewed": ("กลั่นกรองแล้ว", "reviewed"), "announced": ("ประกาศผลแล้ว", "announced"),
+               "withdrawn": ("ถอนออก", "withdrawn")}
+# A milestone is overdue for an appraisal still in one of these states after its due date.
+NOT_YET = {
+    "agreement_signed": {"draft"},
+    "mid_round_review": {"draft", "agreed"},
+    "evaluation_submitted": {"draft", "agreed", "monitored", "evaluated"},
+    "committee_review_done": {"draft", "agreed", "monitored", "evaluated", "committee_review"},
+    "results_announced": {"draft", "agreed", "monitored", "evaluated", "committee_review", "reviewed"},
+}
+MEASURE_STATUS_TH = {"done": "ดำเนินการแล้ว", "in_progress": "ระหว่างดำเนินการ",
+                     "not_started": "ยังไม่ได้ดำเนินการ", "skipped": "ไม่ต้องดำเนินการ (ตามนโยบาย)"}
+
+
+@dataclass(frozen=True)
+class Meta:
+    org_code: str
+    org_name: str
+    fiscal_year: int
+    round_number: int
+    starts_on: date
+    ends_on: date
+    today: date
+    policy: str = ""
+    date_text: Callable[[date], str] = date.isoformat
+
+    def lines(self) -> list[str]:
+        return [f"หน่วยงาน / organisation: {self.org_name} ({self.org_code})",
+                f"ปีงบประมาณ {self.fiscal_year} รอบที่ {self.round_number} "
+                f"({self.date_text(self.starts_on)} - {self.date_text(self.ends_on)})",
+                f"ข้อมูล ณ วันที่ / as of: {self.date_text(self.today)}"
+                + (f"  นโยบาย / policy: {self.policy}" if self.policy else "")]
+
+
+@dataclass(frozen=True)
+class Band:
+    code: str
+    th: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Unit:
+    id: int
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class AppraisalRow:
+    id: int
+    person_code: str
+    person_name: str
+    position: str
+    staff_type: str
+    unit_id: int
+    evaluator_id: int | None
+    evaluator_name: str
+    state: str
+    total_percent: Decimal | None = None
+    rating_code: str | None = None
+    kpis: int = 0
+    cascaded_kpis: int = 0
+    agreement_signed: bool = False
+    progress_notes: int = 0
+    development_plan: bool = False
+    acknowledged: bool = False
+    refused_with_witness: bool = False
+    superior_opinion: bool = False
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    id: int
+    person_code: str
+    person_name: str
+    unit_id: int
+    total_percent: Decimal | None
+    rating_code: str | None
+    state: str
+    consecutive_low_rounds: int
+    flagged_for_action: bool
+    measures: dict[str, str] = field(default_factory=dict)  # kind -> status
+    evidence: dict[str, int] = field(default_factory=dict)  # kind -> count
+    follow_up_notes: int = 0
+
+
+@dataclass(frozen=True)
+class CascadeRow:
+    org_kpi_code: str
+    org_kpi_title: str
+    unit_name: str
+    person_code: str = ""
+    person_name: str = ""
+    kpi_title: str = ""
+    weight: int | None = None
+    level: int | None = None
+
+
+def _band_name(bands: Sequence[Band], code: str | None) -> str:
+    for b in bands:
+        if b.code == code:
+            return b.th
+    return code or ""
+
+
+# --- round progress ------------------------------------------------------------------------------
+def round_progress(meta: Meta, units: Sequence[Unit], appraisals: Sequence[AppraisalRow],
+                   milestones: Sequence[tuple[str, str, date]]) -> Report:
+    """Per unit: appraisals per state, and how many are overdue for each milestone passed."""
+    due = [(code, th, d) for code, th, d in milestones if code in NOT_YET]
+    columns = [Column("unit", "หน่วยงาน", "unit", width=3), Column("total", "ทั้งหมด", "total", "int")]
+    columns += [Column(f"state.{s}", STATE_NAMES[s][0], STATE_NAMES[s][1], "int") for s in STATES]
+    columns += [Column(f"overdue.{code}", f"เกินกำหนด: {th} ({meta.date_text(d)})", f"overdue: {code}", "int")
+                for code, th, d in due]
+    rows, totals = [], {c.key: 0 for c in columns[1:]}
+    for u in units:
+        mine = [a for a in appraisals if a.unit_id == u.id]
+        if not mine:
+            continue
+        row: dict[str, Any] = {"unit": f"{u.code} {u.name}", "total": len(mine)}
+        for s in STATES:
+            row[f"state.{s}"] = sum(1 for a in mine if a.state == s)
+        for code, _, d in due:
+            row[f"overdue.{code}"] = (sum(1 for a in mine if a.state in NOT_YET[code])
+                                      if meta.today > d else 0)
+        for k in totals:
+            totals[k] += row[k]
+        rows.append(row)
+    rows.append({"unit": "รวม / all", **totals})
+    table = Table("progress", "ความก้าวหน้าของรอบการประเมิน ตามหน่วยงาน", "Round progress per unit",
+                  columns, rows, notes=[f"{th}: ครบกำหนด {meta.date_text(d)}" for code, th, d in due])
+    return Report("progress", "รายงานความก้าวหน้าการประเมินผลการปฏิบัติราชการ", "Round progress",
+                  meta.lines(), [table])
+
+
+# --- distribution, announcement list, ranking ----------------------------------------------------
+def rating_distribution(meta: Meta, bands: Sequence[Band], units: Sequence[Unit],
+                        appraisals: Sequence[AppraisalRow], guideline: dict[str, Decimal]) -> Report:
+    codes = [b.code for b in bands]
+    unit_name = {u.id: f"{u.code} {u.name}" for u in units}
+    scored = [a for a in appraisals if a.rating_code and a.state != "withdrawn"]
+    by_unit = distribution(((a.unit_id, unit_name.get(a.unit_id, str(a.unit_id)), a.rating_code)
+                            for a in scored), codes)
+    by_eval = distribution(((a.evaluator_id, a.evaluator_name or "-", a.rating_code) for a in scored), codes)
+    everyone = overall(by_unit)
+
+    def table(key: str, th: str, en: str, head: str, groups) -> Table:  # noqa: ANN001
+        cols = [Column("group", head, key, width=3), Column("total", "จำนวน", "count", "int")]
+        for b in bands:
+            cols += [Column(f"n.{b.code}", b.th, b.en, "int"), Column(f"p.{b.code}", f"{b.th} %", f"{b.en} %", "percent")]
+        rows = []
+        for g in [*groups, everyone]:
+            row: dict[str, Any] = {"group": g.label, "total": g.total}
+            pcts = g.percents(codes)
+            for b in codes:
+                row[f"n.{b}"], row[f"p.{b}"] = g.counts.get(b, 0), pcts[b]
+            rows.append(row)
+        if guideline:
+            gl: dict[str, Any] = {"group": "สัดส่วนตามแนวทาง / guideline", "total": None}
+            gap: dict[str, Any] = {"group": "ส่วนต่างจากแนวทาง (จุด) / gap (points)", "total": None}
+            diff = guideline_gap(everyone, guideline, codes)
+            for b in codes:
+                gl[f"p.{b}"] = guideline.get(b)
+                gap[f"p.{b}"] = diff.get(b)
+            rows += [gl, gap]
+        return Table(key, th, en, cols, rows)
+
+    return Report("distribution", "การกระจายของผลการประเมิน", "Rating distribution", meta.lines(), [
+        table("by_unit", "ตามหน่วยงาน", "per unit", "หน่วยงาน", by_unit),
+        table("by_evaluator", "ตามผู้ประเมิน", "per evaluator", "ผู้ประเมิน", by_eval),
+    ])
+
+
+def announcement_list(meta: Meta, bands: Sequence[Band], units: Sequence[Unit],
+                      appraisals: Sequence[AppraisalRow], top: Sequence[str] = ("outstanding", "very_good")) -> Report:
+    """Outstanding and very good staff, for the notice that publishes them."""
+    unit_name = {u.id: u.name for u in units}
+    order = {code: i for i, code in enumerate(top)}
+    chosen = sorted((a for a in appraisals if a.state in ("reviewed", "announced") and a.rating_code in order),
+                    key=lambda a: (order[a.rating_code], -(a.total_percent or 0), a.person_code))
+    cols = [Column("no", "ลำดับ", "no.", "int"), Column("name", "ชื่อ-สกุล", "name", width=3),
+            Column("position", "ตำแหน่ง", "position", width=3), Column("unit", "หน่วยงาน", "unit", width=3),
+            Column("total_percent", "คะแนนรวม", "total %", "percent"), Column("rating", "ระดับ", "rating")]
+    rows = [{"no": i, "name": a.person_name, "position": a.position, "unit": unit_name.get(a.unit_id, ""),
+             "total_percent": a.total_percent, "rating": _band_name(bands, a.rating_code), "code": a.person_code}
+            for i, a in enumerate(chosen, start=1)]
+    names = " และ ".join(_band_name(bands, c) for c in top)
+    return Report("announcement", f"บัญชีรายชื่อผู้มีผลการประเมินระดับ{names}",
+                  "Outstanding and very good staff", meta.lines(),
+                  [Table("announcement", "รายชื่อ", "list", cols, rows)])
+
+
+def ranking(meta: Meta, bands: Sequence[Band], units: Sequence[Unit], appraisals: Sequence[AppraisalRow]) -> Report:
+    """Ranking within each unit by total percent, for salary-step decisions (ties share a rank)."""
+    tables = []
+    for u in units:
+        items = [{"code": a.person_code, "name": a.person_name, "position": a.position,
+                  "total_percent": a.total_percent, "rating": _band_name(bands, a.rating_code)}
+                 for a in appraisals if a.unit_id == u.id and a.state != "withdrawn"]
+        ranked = rank(items)
+        if not ranked:
+            continue
+        cols = [Column("rank", "ลำดับที่", "rank", "int"), Column("code", "รหัส", "code"),
+                Column("name", "ชื่อ-สกุล", "name", width=3), Column("position", "ตำแหน่ง", "position", width=3),
+                Column("total_percent", "คะแนนรวม", "total %", "percent"), Column("rating", "ระดับ", "rating")]
+        tables.append(Table(f"unit_{u.id}", f"{u.code} {u.name}", f"unit {u.code}", cols, ranked))
+    return Report("ranking", "การจัดลำดับผลการประเมินภายในหน่วยงาน", "Ranking within each unit",
+                  meta.lines(), tables)
+
+
+# --- KPI cascade ---------------------------------------------------------------------------------
+def kpi_cascade(meta: Meta, rows: Sequence[CascadeRow]) -> Report:
+    cols = [Column("org_kpi", "ตัวชี้วัดขององค์กร", "organisation KPI", width=4),
+            Column("person", "ผู้รับผิดชอบ", "person", width=3), Column("unit", "หน่วยงาน", "unit", width=2),
+            Column("kpi", "ตัวชี้วัดรายบุคคล", "individual KPI", width=4),
+            Column("weight", "น้ำหนัก", "weight", "int"), Column("level", "ระดับที่ได้", "level", "int")]
+    out = []
+    for r in rows:
+        out.append({"org_kpi": f"{r.org_kpi_code} {r.org_kpi_title}",
+                    "person": f"{r.person_name} ({r.person_code})" if r.person_code else "-",
+                    "unit": r.unit_name, "kpi": r.kpi_title or "ยังไม่มีตัวชี้วัดรายบุคคลรองรับ / none yet",
+                    "weight": r.weight, "level": r.level})
+    return Report("kpi_cascade", "การถ่ายทอดตัวชี้วัดจากองค์กรสู่บุคคล", "KPI cascade", meta.lines(),
+                  [Table("cascade", "ตัวชี้วัดรายบุคคลที่สนับสนุนตัวชี้วัดขององค์กร",
+                         "individual KPIs supporting each organisation KPI", cols, out)])
+
+
+# --- the round report to the parent organisation (Ubon's forms) ----------------------------------
+def _live(a: AppraisalRow) -> bool:
+    return a.state != "withdrawn"
+
+
+PAST_DRAFT = {"agreed", "monitored", "evaluated", "committee_review", "reviewed", "announced"}
+# (stage, step th, step en, done?, evidence sentence) following seed 001's report form.
+STEPS: list[tuple[str, str, str, Callable[[AppraisalRow], bool], Callable[[list[AppraisalRow]], str]]] = [
+    ("๑ การวางแผนการปฏิบัติงาน", "ถ่ายทอดเป้าหมายองค์กรและหน่วยงาน", "organisation goals cascaded",
+     lambda a: a.cascaded_kpis > 0, lambda rows: f"ตัวชี้วัดรายบุคคลที่ถ่ายทอดจากองค์กร {sum(a.cascaded_kpis for a in rows)} ตัว"),
+    ("๑ การวางแผนการปฏิบัติงาน", "ตกลงร่วมกันเกี่ยวกับเป้าหมายและตัวชี้วัดผลงาน", "performance agreement signed",
+     lambda a: a.state in PAST_DRAFT, lambda rows: f"ข้อตกลงที่ลงนามทั้งสองฝ่าย {sum(a.agreement_signed for a in rows)} ฉบับ"),
+    ("๒ การติดตามและพัฒนา", "ติดตามงานอย่างต่อเนื่อง สนับสนุนและช่วยเหลือ", "monitoring during the round",
+     lambda a: a.state in PAST_DRAFT - {"agreed"}, lambda rows: f"บันทึกการติดตามผล {sum(a.progress_notes for a in rows)} รายการ"),
+    ("๒ การติดตามและพัฒนา", "ให้คำแนะนำ สอนงาน และข้อมูลป้อนกลับ", "coaching and feedback notes",
+     lambda a: a.progress_notes > 0, lambda rows: f"ผู้ที่มีบันทึกความก้าวหน้า {sum(a.progress_notes > 0 for a in rows)} คน"),
+    ("๓ การประเมินผลการปฏิบัติงาน", "ประเมินผลสัมฤทธิ์ของงานและสมรรถนะ", "results and competencies scored",
+     lambda a: a.total_percent is not None, lambda rows: f"แบบประเมินที่คำนวณคะแนนแล้ว {sum(a.total_percent is not None for a in rows)} ฉบับ"),
+    ("๓ การประเมินผลการปฏิบัติงาน", "จัดทำแผนพัฒนาผลการปฏิบัติราชการรายบุคคล", "individual development plan",
+     lambda a: a.development_plan, lambda rows: f"แผนพัฒนารายบุคคล {sum(a.development_plan for a in rows)} ฉบับ"),
+    ("๓ การประเมินผลการปฏิบัติงาน", "แจ้งผลการประเมินและลงนามรับทราบ", "result acknowledged (or refusal witnessed)",
+     lambda a: a.acknowledged or a.refused_with_witness,
+     lambda rows: f"ลงนามรับทราบ {sum(a.acknowledged for a in rows)} ราย ปฏิเสธโดยมีพยาน {sum(a.refused_with_witness for a in rows)} ราย"),
+    ("๓ การประเมินผลการปฏิบัติงาน", "ผู้บังคับบัญชาเหนือขึ้นไปให้ความเห็น", "superior's opinion given",
+     lambda a: a.superior_opinion, lambda rows: f"ความเห็นผู้บังคับบัญชาเหนือขึ้นไป {sum(a.superior_opinion for a in rows)} ฉบับ"),
+    ("๓ การประเมินผลการปฏิบัติงาน", "คณะกรรมการกลั่นกรองผลการประเมิน", "screening committee review",
+     lambda a: a.state in ("reviewed", "announced"),
+     lambda rows: f"ผ่านการกลั่นกรอง {sum(a.state in ('reviewed', 'announced') for a in rows)} ฉบับ (บันทึกการพิจารณาในประวัติ)"),
+    ("๓ การประเมินผลการปฏิบัติงาน", "ประกาศผลการประเมิน", "results announced",
+     lambda a: a.state == "announced", lambda rows: f"ประกาศผลแล้ว {sum(a.state == 'announced' for a in rows)} ราย"),
+]
+
+
+def _status(done: int, total: int) -> str:
+    if total and done == total:
+        return "มี (ดำเนินการครบ)"
+    return "ระหว่างดำเนินการ" if done else "ไม่มี"
+
+
+def _measure_cell(status: str, evidence: int) -> str:
+    text = MEASURE_STATUS_TH.get(status, status)
+    return f"{text} (หลักฐาน {evidence} รายการ)" if status == "done" else text
+
+
+def _follow_up_status(c: CaseRow) -> str:
+    if c.state in ("closed_improved", "escalated"):
+        return "done"
+    if c.state == "re_evaluation":
+        return "done" if c.follow_up_notes else "in_progress"
+    return "not_started"
+
+
+def round_report(meta: Meta, bands: Sequence[Band], units: Sequence[Unit], appraisals: Sequence[AppraisalRow],
+                 cases: Sequence[CaseRow]) -> Report:
+    """The report to the parent organisation: the PM process steps done with evidence, and every
+    low-performer case with the status of each measure (seed 001's forms)."""
+    live = [a for a in appraisals if _live(a)]
+    step_cols = [Column("stage", "กระบวนการ", "stage", width=2), Column("step", "ขั้นตอน", "step", width=4),
+                 Column("done", "ดำเนินการแล้ว (ราย)", "done", "int"), Column("of", "จากทั้งหมด", "of", "int"),
+                 Column("percent", "ร้อยละ", "%", "percent"), Column("status", "ผลการดำเนินงาน", "status", width=2),
+                 Column("evidence", "หลักฐานประกอบ", "evidence", width=4)]
+    step_rows = []
+    for stage, th, en, done_if, evidence in STEPS:
+        done = sum(1 for a in live if done_if(a))
+        step_rows.append({"stage": stage, "step": th, "step_en": en, "done": done, "of": len(live),
+                          "percent": percent(done, len(live)), "status": _status(done, len(live)),
+                          "evidence": evidence(live) if done else "-"})
+    unit_name = {u.id: u.name for u in units}
+    case_cols = [Column("no", "ลำดับ", "no.", "int"), Column("name", "ชื่อ-สกุล", "name", width=3),
+                 Column("unit", "หน่วยงาน", "unit", width=2), Column("total_percent", "ผลการประเมิน", "total %", "percent"),
+                 Column("rating", "ระดับ", "rating")]
+    case_cols += [Column(f"m.{k}", f"{i}. {MEASURE_TH[k]}", k, width=2) for i, k in enumerate(MEASURES, start=1)]
+    case_cols += [Column("m.follow_up", "4. การติดตามประเมินผล", "follow-up evaluation", width=2),
+                  Column("state", "สถานะกรณี", "case state", width=2)]
+    case_rows = []
+    for i, c in enumerate(cases, start=1):
+        row: dict[str, Any] = {"no": i, "name": f"{c.person_name} ({c.person_code})",
+                               "unit": unit_name.get(c.unit_id, ""), "total_percent": c.total_percent,
+                               "rating": _band_name(bands, c.rating_code),
+                               "state": STATE_TH.get(c.state, c.state)
+                               + (f" (ต่ำ {c.consecutive_low_rounds} รอบติดต่อกัน)" if c.flagged_for_action else "")}
+        for k in MEASURES:
+            row[f"m.{k}"] = _measure_cell(c.measures.get(k, "not_started"), c.evidence.get(k, 0))
+        row["m.follow_up"] = MEASURE_STATUS_TH[_follow_up_status(c)]
+        case_rows.append(row)
+    summary = [Column("item", "รายการ", "item", width=4), Column("value", "ผล", "value", width=2)]
+    summary_rows = [
+        {"item": "จำนวนผู้รับการประเมิน / appraisals", "value": len(live)},
+        {"item": "การดำเนินการกับเจ้าหน้าที่ผู้มีผลสัมฤทธิ์การปฏิบัติงานต่ำ / low-performer cases",
+         "value": f"มี ({len(cases)} ราย)" if cases else "ไม่มี"},
+        {"item": "เสนอพิจารณาดำเนินการ (ต่ำติดต่อกันตามเกณฑ์) / flagged for action",
+         "value": sum(1 for c in cases if c.flagged_for_action)},
+    ]
+    return Report(
+        "round_report",
+        "แบบฟอร์มรายงานผลการดำเนินการ ตามหลักเกณฑ์การบริหารผลการปฏิบัติงาน "
+        "และการดำเนินการกับเจ้าหน้าที่ผู้มีผลสัมฤทธิ์การปฏิบัติงานต่ำ",
+        "Round report to the parent organisation", meta.lines(),
+        [Table("summary", "สรุป", "summary", summary, summary_rows),
+         Table("steps", "กระบวนการบริหารผลการปฏิบัติงาน", "PM process steps", step_cols, step_rows),
+         Table("cases", "การดำเนินการกับเจ้าหน้าที่ผู้มีผลสัมฤทธิ์การปฏิบัติงานต่ำ",
+               "low-performer cases and their measures", case_cols, case_rows)])

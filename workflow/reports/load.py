@@ -1,0 +1,163 @@
+"""Read the rows a report needs (a few grouped queries per round), check who may see it, and
+hand the rows to the pure builders in ``data.py``."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import partial
+from typing import Callable
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from db.models import (Appraisal, CaseMeasure, Event, Evidence, Kpi, LowPerformerCase, Milestone, OrgKpi,
+                       OrgUnit, Person, PolicyVersion, ProgressNote, Round, Signature)
+from workflow.access import Actor
+from workflow.calendar import BANGKOK, thai_date
+from workflow.committees import band_codes
+from workflow.errors import InvalidInput, NotFound, Problem
+from workflow.reports import data
+from workflow.reports.model import Report
+from workflow.rounds import policy_of_round
+
+REPORTS = ("progress", "round_report", "distribution", "announcement", "ranking", "kpi_cascade")
+
+
+def today_in_bangkok() -> date:
+    return datetime.now(BANGKOK).date()
+
+
+def round_for(session: Session, actor: Actor, round_id: int) -> tuple[Round, OrgUnit]:
+    """The round, if the caller is HR, the authority or an admin of its organisation."""
+    rnd = session.get(Round, round_id)
+    if rnd is None:
+        raise NotFound("round", round_id)
+    org = session.get(OrgUnit, rnd.org_unit_id)
+    if not (actor.is_admin or actor.has_scope("hr", org.path) or actor.has_scope("authority", org.path)):
+        raise NotFound("round", round_id)  # not theirs to see
+    return rnd, org
+
+
+def meta_of(session: Session, rnd: Round, org: OrgUnit, today: date, digits: str) -> data.Meta:
+    pv = session.get(PolicyVersion, rnd.policy_version_id)
+    return data.Meta(org.code, org.name_th, rnd.fiscal_year, rnd.number, rnd.starts_on, rnd.ends_on, today,
+                     policy=f"{pv.code} v{pv.version}", date_text=partial(thai_date, digits=digits))
+
+
+def units_of(session: Session, org: OrgUnit) -> list[data.Unit]:
+    return [data.Unit(u.id, u.code, u.name_th) for u in session.execute(
+        select(OrgUnit).where(OrgUnit.path.startswith(org.path)).order_by(OrgUnit.path)).scalars()]
+
+
+def _counts(session: Session, column, where) -> dict[int, int]:  # noqa: ANN001
+    return dict(session.execute(select(column, func.count()).where(where).group_by(column)).all())
+
+
+def appraisal_rows(session: Session, rnd: Round) -> list[data.AppraisalRow]:
+    ids = select(Appraisal.id).where(Appraisal.round_id == rnd.id)
+    kpis = _counts(session, Kpi.appraisal_id, Kpi.appraisal_id.in_(ids))
+    cascaded = _counts(session, Kpi.appraisal_id, Kpi.appraisal_id.in_(ids) & Kpi.org_kpi_id.is_not(None))
+    notes = _counts(session, ProgressNote.appraisal_id, ProgressNote.appraisal_id.in_(ids))
+    signed: dict[int, set[str]] = {}
+    for aid, role, rev, current in session.execute(
+            select(Signature.appraisal_id, Signature.role, Signature.revision, Appraisal.agreement_revision)
+            .join(Appraisal, Appraisal.id == Signature.appraisal_id)
+            .where(Appraisal.round_id == rnd.id, Signature.kind == "agreement")):
+        if rev == current:
+            signed.setdefault(aid, set()).add(role)
+    evaluator = Person.__table__.alias("evaluator")
+    rows = session.execute(
+        select(Appraisal, Person, evaluator.c.name_th).join(Person, Person.id == Appraisal.person_id)
+        .outerjoin(evaluator, evaluator.c.id == Appraisal.evaluator_id)
+        .where(Appraisal.round_id == rnd.id).order_by(Person.code)).all()
+    return [data.AppraisalRow(
+        id=a.id, person_code=p.code, person_name=p.name_th, position=p.position, staff_type=a.staff_type,
+        unit_id=a.org_unit_id, evaluator_id=a.evaluator_id, evaluator_name=ename or "", state=a.state,
+        total_percent=a.total_percent, rating_code=a.rating_code, kpis=kpis.get(a.id, 0),
+        cascaded_kpis=cascaded.get(a.id, 0), agreement_signed={"appraisee", "evaluator"} <= signed.get(a.id, set()),
+        progress_notes=notes.get(a.id, 0), development_plan=bool((a.development_plan or "").strip()),
+        acknowledged=a.acknowledged_at is not None, refused_with_witness=bool(a.refusal_witness),
+        superior_opinion=a.superior_opinion is not None,
+    ) for a, p, ename in rows]
+
+
+def case_rows(session: Session, rnd: Round) -> list[data.CaseRow]:
+    """Every case opened in this round, and every case whose follow-up is in this round."""
+    follow_ids = select(Appraisal.id).where(Appraisal.round_id == rnd.id)
+    cases = list(session.execute(
+        select(LowPerformerCase, Person, Appraisal).join(Person, Person.id == LowPerformerCase.person_id)
+        .join(Appraisal, Appraisal.id == LowPerformerCase.appraisal_id)
+        .where((LowPerformerCase.round_id == rnd.id) | LowPerformerCase.follow_up_appraisal_id.in_(follow_ids))
+        .order_by(Person.code)).all())
+    ids = [c.id for c, _, _ in cases]
+    measures: dict[int, dict[str, str]] = {}
+    kind_of: dict[int, tuple[int, str]] = {}
+    for m in session.execute(select(CaseMeasure).where(CaseMeasure.case_id.in_(ids))).scalars():
+        measures.setdefault(m.case_id, {})[m.kind] = m.status
+        kind_of[m.id] = (m.case_id, m.kind)
+    evidence: dict[int, dict[str, int]] = {}
+    for mid in session.execute(select(Evidence.measure_id).where(Evidence.case_id.in_(ids))).scalars():
+        if mid in kind_of:
+            cid, kind = kind_of[mid]
+            evidence.setdefault(cid, {}).setdefault(kind, 0)
+            evidence[cid][kind] += 1
+    follow_notes = _counts(session, Event.entity_id, (Event.entity_type == "case") & Event.entity_id.in_(ids)
+                           & (Event.event == "record_follow_up"))
+    return [data.CaseRow(id=c.id, person_code=p.code, person_name=p.name_th, unit_id=c.org_unit_id,
+                         total_percent=a.total_percent, rating_code=a.rating_code, state=c.state,
+                         consecutive_low_rounds=c.consecutive_low_rounds, flagged_for_action=c.flagged_for_action,
+                         measures=measures.get(c.id, {}), evidence=evidence.get(c.id, {}),
+                         follow_up_notes=follow_notes.get(c.id, 0)) for c, p, a in cases]
+
+
+def cascade_rows(session: Session, rnd: Round, org: OrgUnit) -> list[data.CascadeRow]:
+    unit = OrgUnit.__table__.alias("kpi_unit")
+    org_kpis = list(session.execute(
+        select(OrgKpi).join(OrgUnit, OrgUnit.id == OrgKpi.org_unit_id)
+        .where(OrgUnit.path.startswith(org.path), OrgKpi.fiscal_year == rnd.fiscal_year)
+        .order_by(OrgKpi.code)).scalars())
+    linked = session.execute(
+        select(Kpi, Person, unit.c.name_th).join(Appraisal, Appraisal.id == Kpi.appraisal_id)
+        .join(Person, Person.id == Appraisal.person_id).join(unit, unit.c.id == Appraisal.org_unit_id)
+        .where(Appraisal.round_id == rnd.id, Kpi.org_kpi_id.is_not(None))
+        .order_by(Person.code, Kpi.position)).all()
+    by_org_kpi: dict[int, list] = {}
+    for k, p, uname in linked:
+        by_org_kpi.setdefault(k.org_kpi_id, []).append((k, p, uname))
+    rows = []
+    for ok in org_kpis:
+        owner = session.get(OrgUnit, ok.org_unit_id)
+        items = by_org_kpi.get(ok.id, [])
+        if not items:
+            rows.append(data.CascadeRow(ok.code, ok.title, owner.name_th))
+        for k, p, uname in items:
+            rows.append(data.CascadeRow(ok.code, ok.title, uname, p.code, p.name_th, k.title, k.weight, k.level))
+    return rows
+
+
+def milestones_of(session: Session, rnd: Round) -> list[tuple[str, str, date]]:
+    return [(m.code, m.name_th, m.due_on) for m in session.execute(
+        select(Milestone).where(Milestone.round_id == rnd.id).order_by(Milestone.due_on)).scalars()]
+
+
+def build(session: Session, actor: Actor, round_id: int, name: str, *, today: date | None = None,
+          digits: str = "arabic") -> Report:
+    """Build report `name` for a round (one of REPORTS)."""
+    if name not in REPORTS:
+        raise InvalidInput([Problem("report", f"ไม่มีรายงานชื่อ {name}", f"no report {name!r}; one of {', '.join(REPORTS)}")])
+    if digits not in ("arabic", "thai"):
+        raise InvalidInput([Problem("digits", "ตัวเลขต้องเป็น arabic หรือ thai", "digits must be 'arabic' or 'thai'")])
+    rnd, org = round_for(session, actor, round_id)
+    meta = meta_of(session, rnd, org, today or today_in_bangkok(), digits)
+    policy = policy_of_round(session, rnd.id)
+    bands = [data.Band(**b) for b in band_codes(policy)]
+    units = units_of(session, org)
+    builders: dict[str, Callable[[], Report]] = {
+        "progress": lambda: data.round_progress(meta, units, appraisal_rows(session, rnd), milestones_of(session, rnd)),
+        "round_report": lambda: data.round_report(meta, bands, units, appraisal_rows(session, rnd), case_rows(session, rnd)),
+        "distribution": lambda: data.rating_distribution(meta, bands, units, appraisal_rows(session, rnd),
+                                                         dict(policy.guideline_distribution)),
+        "announcement": lambda: data.announcement_list(meta, bands, units, appraisal_rows(session, rnd)),
+        "ranking": lambda: data.ranking(meta, bands, units, appraisal_rows(session, rnd)),
+        "kpi_cascade": lambda: data.kpi_cascade(meta, cascade_rows(session, rnd, org)),
+    }
+    return builders[name]()

@@ -1,0 +1,176 @@
+"""Write any ``Report`` as JSON, CSV, .xlsx (openpyxl) or a printable PDF in Thai (fpdf2).
+
+The PDF uses the Loma font from the Thai Linux Working Group (fonts-tlwg, GPL-2+ with the font
+exception: embedding it does not put the document under the GPL; see fonts/COPYING), shipped
+in ``fonts/``, with HarfBuzz text shaping (uharfbuzz) so vowels and tone marks sit right.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from workflow.reports.model import Report, Table, jsonable
+
+FONTS = Path(__file__).parent / "fonts"
+FONT = "Loma"
+MEDIA_TYPES = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+    "zip": "application/zip",
+}
+
+
+def to_json(report: Report) -> bytes:
+    return json.dumps(report.as_dict(), ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return value
+
+
+def to_csv(report: Report) -> bytes:
+    """UTF-8 with a BOM so Excel opens the Thai text; tables one after another with their titles."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow([report.title_th])
+    for line in report.lines:
+        w.writerow([line])
+    for t in report.tables:
+        w.writerow([])
+        w.writerow([f"{t.title_th} / {t.title_en}"])
+        w.writerow([c.th for c in t.columns])
+        w.writerow([c.en for c in t.columns])
+        for row in t.rows:
+            w.writerow([_cell(v) for v in t.values(row)])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def to_xlsx(report: Report) -> bytes:
+    """One sheet per table; Thai headings over English ones; numbers stay numbers."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    bold = Font(bold=True)
+    for i, t in enumerate(report.tables):
+        ws = wb.create_sheet(_sheet_name(t, i))
+        ws.append([report.title_th])
+        ws["A1"].font = Font(bold=True, size=13)
+        for line in report.lines:
+            ws.append([line])
+        ws.append([f"{t.title_th} / {t.title_en}"])
+        ws.append([c.th for c in t.columns])
+        ws.append([c.en for c in t.columns])
+        header_row = ws.max_row - 1
+        for cell in (*ws[header_row], *ws[header_row + 1]):
+            cell.font = bold
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for row in t.rows:
+            ws.append([_xlsx_value(v, c.kind) for v, c in zip(t.values(row), t.columns)])
+        for j, c in enumerate(t.columns, start=1):
+            ws.column_dimensions[get_column_letter(j)].width = 14 + 6 * (c.width or 1) if c.kind == "text" else 12
+            if c.kind == "percent":
+                for cells in ws.iter_rows(min_row=header_row + 2, min_col=j, max_col=j):
+                    cells[0].number_format = "0.00"
+        ws.freeze_panes = ws.cell(row=header_row + 2, column=1)
+        for note in t.notes:
+            ws.append([note])
+    if not report.tables:
+        wb.create_sheet("report").append([report.title_th])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _sheet_name(t: Table, i: int) -> str:
+    name = "".join(ch for ch in (t.title_th or t.key) if ch not in "[]:*?/\\")[:28]
+    return f"{i + 1} {name}"[:31]
+
+
+def _xlsx_value(value: Any, kind: str) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+# --- PDF -----------------------------------------------------------------------------------------
+class ThaiPDF(FPDF):
+    """An A4 page with the Thai font loaded and text shaping on; a page number in the footer."""
+
+    def __init__(self, orientation: str = "P", footer_text: str = ""):
+        super().__init__(orientation=orientation, format="A4")
+        self.footer_text = footer_text
+        self.add_font(FONT, "", str(FONTS / "Loma.ttf"))
+        self.add_font(FONT, "B", str(FONTS / "Loma-Bold.ttf"))
+        self.set_text_shaping(True)
+        self.set_auto_page_break(True, margin=14)
+        self.set_margins(12, 12, 12)
+
+    def footer(self) -> None:
+        self.set_y(-10)
+        self.set_font(FONT, "", 8)
+        self.cell(0, 5, f"{self.footer_text}  หน้า {self.page_no()}", align="R")
+
+    def heading(self, text: str, size: int = 14) -> None:
+        self.set_font(FONT, "B", size)
+        self.multi_cell(0, size * 0.5, text, align="L", new_x="LMARGIN", new_y="NEXT")
+        self.set_font(FONT, "", 10)
+
+    def para(self, text: str, size: int = 10, h: float = 5.5) -> None:
+        self.set_font(FONT, "", size)
+        self.multi_cell(0, h, text, align="L", new_x="LMARGIN", new_y="NEXT")
+
+
+def write_table(pdf: ThaiPDF, t: Table, size: int = 8) -> None:
+    pdf.set_font(FONT, "", size)
+    widths = tuple((c.width or 1) * (1 if c.kind == "text" else 0.8) for c in t.columns)
+    with pdf.table(col_widths=widths, headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230)),
+                   line_height=size * 0.55, text_align="LEFT", first_row_as_headings=True) as table:
+        head = table.row()
+        for c in t.columns:
+            head.cell(c.th)
+        for row in t.rows:
+            r = table.row()
+            for value in t.values(row):
+                r.cell(str(_cell(value)))
+
+
+def to_pdf(report: Report) -> bytes:
+    wide = any(len(t.columns) > 7 for t in report.tables)
+    pdf = ThaiPDF("L" if wide else "P", footer_text=report.title_en)
+    pdf.add_page()
+    pdf.heading(report.title_th)
+    pdf.para(report.title_en, 9)
+    for line in report.lines:
+        pdf.para(line, 10)
+    for t in report.tables:
+        pdf.ln(2)
+        pdf.heading(f"{t.title_th} / {t.title_en}", 11)
+        write_table(pdf, t)
+        for note in t.notes:
+            pdf.para(note, 8, 4.5)
+    return bytes(pdf.output())
+
+
+def write(report: Report, fmt: str) -> bytes:
+    writers = {"json": to_json, "csv": to_csv, "xlsx": to_xlsx, "pdf": to_pdf}
+    return writers[fmt](report)
+
+
+__all__ = ["MEDIA_TYPES", "ThaiPDF", "to_csv", "to_json", "to_pdf", "to_xlsx", "write", "jsonable"]
