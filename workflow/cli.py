@@ -19,6 +19,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(round_app, name="round")
 app.add_typer(policy_app, name="policy")
 app.add_typer(audit_app, name="audit")
+from workflow.roster_cli import app as import_app  # noqa: E402  (pmflow import people ...)
+app.add_typer(import_app, name="import")
 
 
 def _fail(exc: WorkflowError) -> None:
