@@ -11,8 +11,10 @@ from workflow.notifications.fanout import overdue_moment, reminder_moment  # noq
 
 
 def milestone(session: Session, w, code: str) -> Milestone:
-    return session.execute(select(Milestone).where(Milestone.round_id == w.opened.round.id,
-                                                   Milestone.code == code)).scalar_one()
+    m = session.execute(select(Milestone).where(Milestone.round_id == w.opened.round.id,
+                                                Milestone.code == code)).scalar_one()
+    session.commit()  # end the read: on SQLite every transaction holds the write lock
+    return m
 
 
 def at(m: Milestone, offset: int, later: timedelta = timedelta(0)) -> datetime:

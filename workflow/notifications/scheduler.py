@@ -39,6 +39,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import Engine, select, text
@@ -122,8 +123,19 @@ class AppJobStore(SQLAlchemyJobStore):
         pass
 
 
+class PmflowScheduler(BackgroundScheduler):
+    """APScheduler 3's background scheduler, minus one hazard: after shutdown() its loop wakes
+    once more in the STOPPED state and processes due jobs (failing to submit them, and then
+    removing one-shot jobs from the shared store). Only a running scheduler processes jobs."""
+
+    def _process_jobs(self):  # noqa: ANN202
+        if self.state != STATE_RUNNING:
+            return None
+        return super()._process_jobs()
+
+
 def build_scheduler(engine: Engine) -> BackgroundScheduler:
-    return BackgroundScheduler(
+    return PmflowScheduler(
         jobstores={"default": AppJobStore(engine=engine, tablename=JOBSTORE_TABLE),
                    "local": MemoryJobStore()},
         executors={"default": ThreadPoolExecutor(4)},
@@ -182,7 +194,7 @@ def _add(sch: BackgroundScheduler, spec: JobSpec, rnd: Round, now: datetime, res
     if spec.kind == "reminder":
         if spec.moment + spec.grace < now:
             result.skipped[spec.id] = f"moment {spec.moment.isoformat()} passed beyond the grace period"
-            log.info("job %s not scheduled: %s", spec.id, result.skipped[spec.id])
+            log.warning("job %s not scheduled: %s", spec.id, result.skipped[spec.id])
             return
         sch.add_job(reminder_job, DateTrigger(run_date=spec.moment, timezone=BANGKOK), args=list(spec.args),
                     id=spec.id, name=spec.id, replace_existing=True, misfire_grace_time=grace_s,
