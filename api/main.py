@@ -40,6 +40,9 @@ def _include_routers(app: FastAPI, settings) -> None:  # noqa: ANN001
     app.include_router(policies.router)
     app.include_router(rounds.router)
     app.include_router(committees.router)
+    from api.routes import cases, reports, roster, screening  # issue 4: cases, committee work, reports, roster
+    for r in (cases.router, screening.router, reports.router, roster.router):
+        app.include_router(r)
     if settings.bench_routes:
         from api.routes import bench
 
