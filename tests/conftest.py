@@ -14,6 +14,8 @@ from db.migrate import upgrade
 from db.session import make_engine, new_session, normalise_url
 
 PG_URL = os.environ.get("PMFLOW_TEST_DATABASE_URL")
+# Apps built in tests never start the reminder scheduler (tests that want one start it themselves).
+os.environ.setdefault("PMFLOW_SCHEDULER", "off")
 PG_SKIP = "PostgreSQL tests skipped: set PMFLOW_TEST_DATABASE_URL (CI's .ci/run sets it)"
 
 

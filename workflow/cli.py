@@ -21,6 +21,9 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(audit_app, name="audit")
 from workflow.roster_cli import app as import_app  # noqa: E402  (pmflow import people ...)
 app.add_typer(import_app, name="import")
+from workflow.notifications.cli import notify_app, scheduler_command  # noqa: E402  (issue 5)
+app.add_typer(notify_app, name="notify")
+app.command("scheduler")(scheduler_command)
 
 
 def _fail(exc: WorkflowError) -> None:
@@ -78,6 +81,10 @@ def round_open(org: str = typer.Option(..., "--org", help="organisation code"),
     except WorkflowError as exc:
         _fail(exc)
     _print_opened(opened)
+    from workflow.notifications.scheduler import schedule_round  # the round's reminder jobs
+
+    jobs = schedule_round(opened.round.id)
+    typer.echo(f"{len(jobs.added)} reminder jobs scheduled")
 
 
 def _print_opened(opened) -> None:  # noqa: ANN001

@@ -324,6 +324,10 @@ class SchedulerService:
         if self._thread is not None:
             self._thread.join(timeout)
 
+    def stop_soon(self) -> None:
+        """Ask the loop to end (from a signal handler); `run` then steps down and releases the lock."""
+        self._stop.set()
+
     def kill(self) -> None:
         """Die as a crashed process would: the lock's connection drops, jobs stop, no cleanup."""
         self._stop.set()
