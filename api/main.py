@@ -6,6 +6,7 @@ from sqlalchemy import Engine
 
 from api import errors
 from api.middleware import BodySizeLimit
+from api.scheduler import lifespan  # the reminder scheduler in the single-process default (issue 5)
 from api.settings import get_settings
 from api.version import VERSION
 
@@ -14,7 +15,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     """The application; `engine` (tests, benchmarks) or else PMFLOW_DATABASE_URL's."""
     app = FastAPI(title="pmflow", version=VERSION,
                   description="ระบบบริหารผลการปฏิบัติงาน / Performance-management workflow",
-                  openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs", redoc_url=None)
+                  openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs", redoc_url=None, lifespan=lifespan)
     app.state.engine = engine  # None: api.deps.get_engine opens the default one on first use
     settings = get_settings()
     errors.install(app)
@@ -34,6 +35,8 @@ def _include_routers(app: FastAPI, settings) -> None:  # noqa: ANN001
     from api.routes import accounts, appraisals, committees, orgs, policies, rounds
 
     app.include_router(auth.router)
+    from api.routes import inbox  # issue 5
+    app.include_router(inbox.router)
     app.include_router(appraisals.router)
     app.include_router(orgs.router)
     app.include_router(accounts.router)
