@@ -5,7 +5,6 @@ sets the HttpOnly SameSite=Lax session cookie (for the browser) and returns its 
 """
 from __future__ import annotations
 
-from datetime import datetime
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,6 +12,7 @@ from sqlmodel import Session
 
 from api.deps import ActorDep, RequiredAuthDep, SessionDep, SettingsDep
 from api.errors import responses
+from api.schemas import UtcDateTime
 from api.settings import Settings
 from workflow import auth_service
 from workflow.access import Actor
@@ -47,7 +47,7 @@ class MeOut(BaseModel):
 class LoginOut(BaseModel):
     access_token: str = Field(description="send as `Authorization: Bearer <token>`")
     token_type: str = Field("bearer", examples=["bearer"])
-    expires_at: datetime
+    expires_at: UtcDateTime
     csrf_token: str = Field(description="for cookie sessions: send as X-CSRF-Token on unsafe requests")
     me: MeOut
 

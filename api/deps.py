@@ -122,3 +122,32 @@ ActorDep = Annotated[Actor, Depends(required_actor)]
 OptionalActorDep = Annotated[Actor | None, Depends(optional_actor)]
 CookieActorDep = Annotated[Actor | None, Depends(cookie_actor)]
 RequiredAuthDep = Annotated[auth_service.Authenticated, Depends(required_auth)]
+
+
+async def reject_nul(request: Request) -> None:
+    """No NUL characters anywhere in the input: PostgreSQL text cannot hold them, so they are a
+    422 naming the field rather than a database error (app-wide dependency)."""
+    from workflow.errors import InvalidInput, Problem
+
+    def refuse(field: str) -> InvalidInput:
+        return InvalidInput([Problem(field, "ข้อความต้องไม่มีอักขระ NUL (\\u0000)",
+                                     "text may not contain the NUL (\\u0000) character")])
+
+    for key, value in request.query_params.multi_items():
+        if "\x00" in key or "\x00" in value:
+            raise refuse(f"query.{key.replace(chr(0), '')}")
+    for key, value in request.path_params.items():
+        if isinstance(value, str) and "\x00" in value:
+            raise refuse(f"path.{key}")
+    if request.method in SAFE_METHODS:
+        return
+    ctype = request.headers.get("content-type", "")
+    if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        for key, value in form.multi_items():
+            if "\x00" in key or (isinstance(value, str) and "\x00" in value):
+                raise refuse(f"body.{key.replace(chr(0), '')}")
+    else:
+        body = await request.body()
+        if b"\\u0000" in body or b"\x00" in body:
+            raise refuse("body")

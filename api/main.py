@@ -1,10 +1,11 @@
 """The FastAPI application."""
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 
 from api import errors
+from api.deps import reject_nul
 from api.middleware import BodySizeLimit
 from api.scheduler import lifespan  # the reminder scheduler in the single-process default (issue 5)
 from api.settings import get_settings
@@ -15,7 +16,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     """The application; `engine` (tests, benchmarks) or else PMFLOW_DATABASE_URL's."""
     app = FastAPI(title="pmflow", version=VERSION,
                   description="ระบบบริหารผลการปฏิบัติงาน / Performance-management workflow",
-                  openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs", redoc_url=None, lifespan=lifespan)
+                  openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs", redoc_url=None, lifespan=lifespan,
+                  dependencies=[Depends(reject_nul)])
     app.state.engine = engine  # None: api.deps.get_engine opens the default one on first use
     settings = get_settings()
     errors.install(app)

@@ -1,12 +1,20 @@
 """What goes out of (and into) the API: typed shapes, separate from the tables."""
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from datetime import date, datetime, timezone
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every time we store is UTC.
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
 
 
 class Page(BaseModel, Generic[T]):
@@ -50,7 +58,7 @@ class HistoryEvent(BaseModel):
     to_state: str | None
     actor: str
     actor_account_id: int | None
-    at: datetime
+    at: UtcDateTime
     payload: dict[str, Any]
     reason: str
     hash: str
@@ -93,14 +101,14 @@ class SignatureOut(BaseModel):
     revision: int
     person_id: int | None
     name: str
-    signed_at: datetime
+    signed_at: UtcDateTime
 
 
 class NoteOut(BaseModel):
     id: int
     author_person_id: int | None
     text: str
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class AppraisalSummary(BaseModel):
@@ -121,7 +129,7 @@ class AppraisalSummary(BaseModel):
     version: int
     total_percent: str | None = Field(description="0-100, two decimals, as text")
     rating_code: str | None
-    updated_at: datetime
+    updated_at: UtcDateTime
     roles: list[str] = Field(description="the caller's roles on this appraisal")
     available_events: list[str] = Field(description="the events the caller may fire now")
 
@@ -131,7 +139,7 @@ class AppraisalOut(AppraisalSummary):
     results_percent: str | None
     competency_percent: str | None
     development_plan: str
-    acknowledged_at: datetime | None
+    acknowledged_at: UtcDateTime | None
     refusal_witness: str | None
     refused_on: date | None
     superior_opinion: str | None

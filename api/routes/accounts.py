@@ -1,7 +1,6 @@
 """Accounts and their organisation-scoped roles: for admins only (others get 403)."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -9,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ActorDep, SessionDep
 from api.errors import responses
-from api.schemas import Page
+from api.schemas import Page, UtcDateTime
 from db.models import Account, RoleAssignment
 from workflow import account_admin, queries
 from workflow.errors import NotFound
@@ -35,8 +34,8 @@ class AccountOut(BaseModel):
     person_id: int | None
     is_admin: bool
     active: bool
-    locked_until: datetime | None
-    created_at: datetime
+    locked_until: UtcDateTime | None
+    created_at: UtcDateTime
     roles: list[RoleAssignmentOut]
 
 

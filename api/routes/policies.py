@@ -1,7 +1,6 @@
 """Policies: the presets that ship with pmflow and the versions stored in the database."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -10,7 +9,7 @@ from sqlalchemy import func, select
 
 from api.deps import ActorDep, SessionDep
 from api.errors import responses
-from api.schemas import Page
+from api.schemas import Page, UtcDateTime
 from db.models import PolicyVersion
 from workflow.errors import NotFound
 from workflow.policy import load_preset, preset_names
@@ -32,7 +31,7 @@ class PolicyVersionOut(BaseModel):
     code: str = Field(examples=["udon_thani"])
     version: int = Field(examples=[1])
     content_hash: str
-    created_at: datetime
+    created_at: UtcDateTime
     name_th: str
     name_en: str
 

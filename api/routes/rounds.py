@@ -1,7 +1,7 @@
 """Rounds and their milestones; opening a round (HR of the organisation, or an admin)."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from api.deps import ActorDep, SessionDep
 from api.errors import responses
-from api.schemas import Page
+from api.schemas import Page, UtcDateTime
 from db.models import Milestone, Round
 from workflow import queries, rounds
 from workflow.errors import NotFound
@@ -42,7 +42,7 @@ class RoundOut(BaseModel):
     ends_on: date
     policy_version_id: int
     status: str
-    opened_at: datetime
+    opened_at: UtcDateTime
     milestones: list[MilestoneOut]
 
 

@@ -111,3 +111,14 @@ def test_oversized_body_is_refused(client, as_, aid):
     r = client.post(f"/api/v1/appraisals/{aid}/events/edit_agreement", content=chunks(),
                     headers={**as_("evaluator"), "Content-Type": "application/json"})
     assert r.status_code == 413
+
+
+def test_nul_characters_are_a_422_not_a_database_error(client, as_, aid):
+    ev = as_("evaluator")
+    r = client.post(f"/api/v1/appraisals/{aid}/events/edit_agreement",
+                    json={"payload": {"kpis": [{"title": "a\x00b", "weight": 100}]}}, headers=ev)
+    assert r.status_code == 422 and r.json()["problems"][0]["field"] == "body"
+    r = client.get("/api/v1/policies/versions", params={"code": "x\x00"}, headers=ev)
+    assert r.status_code == 422 and r.json()["problems"][0]["field"] == "query.code"
+    r = client.post("/api/v1/auth/login", json={"username": "\x00", "password": "x"})
+    assert r.status_code == 422
