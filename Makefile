@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export PMFLOW_DATABASE_URL ?= sqlite:///var/pmflow.db
 
-.PHONY: run test setup browser bench clean
+.PHONY: run test setup browser bench clean messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,8 +17,8 @@ setup: $(STAMP)
 
 # Debian's chromium for the page tests (Playwright drives it; it never downloads a browser).
 browser:
-	@test -x /usr/bin/chromium || { \
-	  echo "installing Debian's chromium for the page tests"; \
+	@{ test -x /usr/bin/chromium && test -d /usr/share/fonts/truetype/tlwg; } || { \
+	  echo "installing Debian's chromium and Thai fonts for the page tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-thai-tlwg >/dev/null) \
 	  || echo "warning: could not install chromium; the page tests will skip"; }
 
@@ -29,6 +29,12 @@ run: $(STAMP)
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
+
+# Re-extract the pages' texts and merge them into api/locale/*/messages.po (then translate the
+# new Thai msgstr); the .mo files are compiled when api.i18n is imported.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F api/locale/babel.cfg -k N_ -k gettext:2 --no-location -o api/locale/messages.pot .
+	$(BIN)/pybabel update -i api/locale/messages.pot -d api/locale --no-location --ignore-obsolete
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[bench]'

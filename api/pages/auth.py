@@ -1,0 +1,66 @@
+"""Signing in and out, and the language switch."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from api import i18n
+from api.auth import clear_session_cookie, login_cookie_session
+from api.deps import SessionDep, SettingsDep
+from api.pages.common import FormErrors, OptionalViewerDep, ViewerDep, render
+from workflow import auth_service
+from workflow.auth_service import LoginLocked, Unauthenticated
+from workflow.errors import Problem
+
+router = APIRouter()
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site (never //host or a scheme) may follow a sign-in."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@router.get("/login")
+def login_page(request: Request, viewer: OptionalViewerDep, next: str = "/") -> Response:
+    if viewer is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return render(request, "login.html", None, next=safe_next(next))
+
+
+@router.post("/login")
+def login(request: Request, session: SessionDep, settings: SettingsDep, username: str = Form(""),
+          password: str = Form(""), next: str = Form("/")) -> Response:
+    errors = FormErrors(form="login")
+    if not username.strip():
+        errors.by_field["username"] = [Problem("username", "กรุณากรอกชื่อผู้ใช้", "enter your username")]
+    if not password:
+        errors.by_field["password"] = [Problem("password", "กรุณากรอกรหัสผ่าน", "enter your password")]
+    if not errors:
+        response = RedirectResponse(safe_next(next), status_code=303)
+        try:
+            login_cookie_session(session, response, settings, username.strip(), password)
+            return response
+        except LoginLocked as exc:
+            errors.general.append(Problem("password", *str(exc).split(" / ", 1)))
+        except Unauthenticated as exc:
+            errors.by_field["password"] = [Problem("password", exc.th, exc.en)]
+    return render(request, "login.html", None, 401 if errors.by_field.get("password") else 422,
+                  errors=errors, form={"username": username}, next=safe_next(next))
+
+
+@router.post("/logout")
+def logout(viewer: ViewerDep, session: SessionDep, settings: SettingsDep) -> Response:
+    auth_service.revoke(session, viewer.token_id)
+    response = RedirectResponse("/login", status_code=303)
+    clear_session_cookie(response, settings)
+    return response
+
+
+@router.get("/lang/{code}")
+def switch_language(code: str, next: str = "/") -> Response:
+    response = RedirectResponse(safe_next(next), status_code=303)
+    if code in i18n.LOCALES:
+        response.set_cookie(i18n.COOKIE, code, max_age=365 * 24 * 3600, samesite="lax", path="/")
+    return response

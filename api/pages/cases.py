@@ -1,0 +1,110 @@
+"""The low-performer case page: plan, measures with status and evidence, the commitment,
+history and diagram. Every action is a form POST that goes through `workflow.engine.fire`
+(evidence files through `workflow.cases.add_evidence_file`, which fires `add_evidence`)."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
+from starlette.datastructures import UploadFile
+
+from api import diagram, i18n
+from api.deps import SessionDep
+from api.pages.common import (FormDep, FormErrors, Viewer, ViewerDep, errors_from, form_dict, lang_of, not_found,
+                              render, status_of)
+from workflow import audit, engine
+from workflow.errors import NotFound, WorkflowError
+from workflow.machines.low_performer import MEASURES
+
+router = APIRouter()
+SYSTEM_EVENTS = {"close_improved", "still_low", "escalate"}  # fired by the next round's result
+FIELDS = {"edit_plan": ["weakness_analysis", "development_plan"], "agree_plan": ["weakness_analysis", "development_plan"],
+          "begin_coaching": ["note"], "begin_training": ["note"], "begin_commitment": ["note"],
+          "update_measure": ["measure", "status", "note"], "skip_measure": ["measure", "reason"],
+          "add_evidence": ["measure", "note"], "record_follow_up": ["note"], "record_decision": ["note"]}
+
+
+def _cases_module():
+    from workflow import cases
+
+    return cases
+
+
+def _context(session: Session, viewer: Viewer, case_id: int, errors: FormErrors | None = None,
+             form: dict[str, str] | None = None) -> dict[str, Any]:
+    cases = _cases_module()
+    c = cases.get_case(session, viewer.actor, case_id)
+    out = cases.case_out(session, viewer.actor, c)
+    events = [e for e in out["available_events"] if e not in SYSTEM_EVENTS]
+    return dict(c=out, row=c, events=events, history=audit.history(session, "case", c.id),
+                errors=errors or FormErrors(), form=form or {},
+                statuses=("not_started", "in_progress", "done"),
+                measure_kinds=MEASURES)
+
+
+@router.get("/cases/{case_id}")
+def case_page(request: Request, case_id: int, viewer: ViewerDep, session: SessionDep, done: str | None = None) -> Response:
+    try:
+        ctx = _context(session, viewer, case_id)
+    except (NotFound, ModuleNotFoundError):
+        return not_found(request, viewer)
+    lang = lang_of(request, viewer)
+    flash = (i18n.gettext(lang, "Done:") + " " + i18n.event_label(done, lang)) if done in i18n.EVENT_LABELS else None
+    return render(request, "case.html", viewer, flash=flash, **ctx)
+
+
+@router.post("/cases/{case_id}/events/{event}")
+def case_event(request: Request, case_id: int, event: str, viewer: ViewerDep, session: SessionDep,
+               raw: FormDep) -> Response:
+    form = form_dict(raw)
+    try:
+        cases = _cases_module()
+        cases.get_case(session, viewer.actor, case_id)
+    except (NotFound, ModuleNotFoundError):
+        return not_found(request, viewer)
+    version = int(form["version"]) if form.get("version", "").isdigit() else None
+    payload = {k: form[k].strip() for k in FIELDS.get(event, []) if form.get(k, "").strip()}
+    try:
+        upload = raw.get("file")
+        if event == "add_evidence" and isinstance(upload, UploadFile) and upload.filename:
+            content = upload.file.read()
+            cases.add_evidence_file(session, case_id, viewer.actor, filename=upload.filename, content=content,
+                                    content_type=upload.content_type or "application/octet-stream",
+                                    measure=payload.get("measure"), note=payload.get("note", ""),
+                                    expected_version=version)
+        else:
+            engine.fire(session, "case", case_id, event, viewer.actor, expected_version=version, payload=payload)
+    except WorkflowError as exc:
+        session.rollback()
+        errors = errors_from(exc, event)
+        return render(request, "case.html", viewer, status_of(exc),
+                      **_context(session, viewer, case_id, errors, form))
+    return RedirectResponse(f"/cases/{case_id}?done={event}", status_code=303)
+
+
+@router.get("/cases/{case_id}/evidence/{evidence_id}")
+def case_evidence(request: Request, case_id: int, evidence_id: int, viewer: ViewerDep, session: SessionDep) -> Response:
+    try:
+        ev = _cases_module().evidence_file(session, viewer.actor, case_id, evidence_id)
+    except (NotFound, ModuleNotFoundError):
+        return not_found(request, viewer)
+    safe = "".join(ch for ch in ev.filename if ch.isalnum() or ch in "._-") or "evidence"
+    return Response(ev.content, media_type="application/octet-stream",
+                    headers={"Content-Disposition": f'attachment; filename="{safe}"',
+                             "X-Content-Type-Options": "nosniff"})
+
+
+@router.get("/cases/{case_id}/diagram.svg")
+def case_diagram(request: Request, case_id: int, viewer: ViewerDep, session: SessionDep) -> Response:
+    try:
+        c = _cases_module().get_case(session, viewer.actor, case_id)
+    except (NotFound, ModuleNotFoundError):
+        return Response("not found", status_code=404, media_type="text/plain")
+    lang = lang_of(request, viewer)
+    svg = diagram.render(engine.kind_of("case").machine, c.state,
+                         state_label=lambda s: i18n.state_label(s, lang),
+                         event_label=lambda e: i18n.event_label(e, lang),
+                         title=i18n.gettext(lang, "The case's states; current:") + " " + i18n.state_label(c.state, lang))
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})

@@ -1,0 +1,44 @@
+"""Small inline SVG charts (no JavaScript, no network): stacked bars of rating counts."""
+from __future__ import annotations
+
+from html import escape
+from typing import Any, Sequence
+
+PALETTE = ("#15803d", "#65a30d", "#2563eb", "#d97706", "#b91c1c", "#7c3aed", "#0891b2")
+FONT = "Garuda, Loma, 'Noto Sans Thai', sans-serif"
+
+
+def stacked_bars(groups: Sequence[dict[str, Any]], bands: Sequence[dict[str, str]], *, title: str,
+                 band_name: Any = lambda b: b["th"]) -> str:
+    """One horizontal bar per group (its label on top), split by rating band, with a legend.
+    ``groups``: dicts with label, total and counts {band code: n} (workflow.reports.distribution)."""
+    width, label_h, bar_h, gap = 600, 18, 20, 10
+    legend_h = 24
+    height = legend_h + len(groups) * (label_h + bar_h + gap) + 4
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+             f'aria-label="{escape(title)}" font-family="{FONT}" font-size="13">']
+    x = 0
+    for i, b in enumerate(bands):
+        name = band_name(b)
+        parts.append(f'<rect x="{x}" y="4" width="12" height="12" fill="{PALETTE[i % len(PALETTE)]}"/>'
+                     f'<text x="{x + 16}" y="15">{escape(name)}</text>')
+        x += 26 + 9 * len(name)
+    y = legend_h
+    for g in groups:
+        total = g.get("total") or 0
+        parts.append(f'<text x="0" y="{y + 13}">{escape(str(g["label"]))} ({total})</text>')
+        bx = 0.0
+        for i, b in enumerate(bands):
+            n = g["counts"].get(b["code"], 0)
+            if not n or not total:
+                continue
+            w = width * n / total
+            parts.append(f'<rect x="{bx:.1f}" y="{y + label_h}" width="{w:.1f}" height="{bar_h}" '
+                         f'fill="{PALETTE[i % len(PALETTE)]}"><title>{escape(band_name(b))}: {n}</title></rect>')
+            if w > 18:
+                parts.append(f'<text x="{bx + w / 2:.1f}" y="{y + label_h + 15}" text-anchor="middle" '
+                             f'fill="#fff">{n}</text>')
+            bx += w
+        y += label_h + bar_h + gap
+    parts.append("</svg>")
+    return "".join(parts)

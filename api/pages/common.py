@@ -1,0 +1,238 @@
+"""What every page shares: the one template environment, the signed-in viewer, form errors.
+
+Pages sign in with the session cookie of `api/auth.py`; every unsafe request carries the
+session's CSRF token as the form field `csrf_token` (checked by `api.deps`). A page that needs
+a signed-in user redirects to /login otherwise.
+"""
+from __future__ import annotations
+
+import hmac
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Iterable, Mapping
+from urllib.parse import quote
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from jinja2 import pass_context
+from sqlalchemy import select
+from sqlmodel import Session
+
+from api import i18n
+from api.deps import SAFE_METHODS, SessionDep, SettingsDep, _csrf_given
+from api.settings import Settings
+from db.models import Account, OrgUnit, Person, RoleAssignment
+from workflow import auth_service
+from workflow.access import Actor
+from workflow.errors import Conflict, InvalidInput, NotAllowed, NotFound, Problem, WorkflowError
+
+HERE = Path(__file__).resolve().parent.parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+env = templates.env
+env.autoescape = True
+
+
+@pass_context
+def _gettext(ctx: Mapping[str, Any], text: str, **kw: Any) -> str:
+    out = i18n.gettext(ctx.get("lang", i18n.DEFAULT_LOCALE), text)
+    return out % kw if kw else out
+
+
+@pass_context
+def _date(ctx: Mapping[str, Any], day: date | None) -> str:
+    return i18n.format_date(day, ctx.get("lang", i18n.DEFAULT_LOCALE))
+
+
+@pass_context
+def _state(ctx: Mapping[str, Any], state: str | None) -> str:
+    return i18n.state_label(state, ctx.get("lang", i18n.DEFAULT_LOCALE))
+
+
+@pass_context
+def _event(ctx: Mapping[str, Any], event: str) -> str:
+    return i18n.event_label(event, ctx.get("lang", i18n.DEFAULT_LOCALE))
+
+
+@pass_context
+def _role(ctx: Mapping[str, Any], role: str) -> str:
+    return i18n.role_label(role, ctx.get("lang", i18n.DEFAULT_LOCALE))
+
+
+@pass_context
+def _pick(ctx: Mapping[str, Any], th: str, en: str) -> str:
+    return i18n.bilingual(th or "", en or "", ctx.get("lang", i18n.DEFAULT_LOCALE))
+
+
+env.globals.update(_=_gettext, gettext=_gettext, state_label=_state, event_label=_event,
+                   role_label=_role, pick=_pick)
+env.filters.update(thaidate=_date, tojson_attr=lambda v: json.dumps(v, ensure_ascii=False, default=str))
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in user as the pages show them."""
+
+    actor: Actor
+    csrf: str
+    token_id: int
+    username: str
+    roles: tuple[tuple[str, str], ...]  # (role, organisation name), for the header
+    org_name: str
+
+    @property
+    def person_id(self) -> int | None:
+        return self.actor.person_id
+
+    def has(self, role: str) -> bool:
+        return any(r == role for r, _ in self.actor.scoped_roles) or (role == "admin" and self.actor.is_admin)
+
+
+def _viewer(session: Session, auth: Any) -> Viewer:
+    actor = auth.actor
+    account = session.get(Account, actor.account_id) if actor.account_id else None
+    rows = session.execute(
+        select(RoleAssignment.role, OrgUnit.name_th).join(OrgUnit, OrgUnit.id == RoleAssignment.org_unit_id)
+        .where(RoleAssignment.account_id == actor.account_id).order_by(RoleAssignment.id)).all()
+    org_name = ""
+    if actor.person_id:
+        person = session.get(Person, actor.person_id)
+        unit = session.get(OrgUnit, person.org_unit_id) if person else None
+        org_name = unit.name_th if unit else ""
+    elif rows:
+        org_name = rows[0][1]
+    return Viewer(actor, auth.csrf_token, auth.token_id, account.username if account else actor.name,
+                  tuple((r, n) for r, n in rows), org_name)
+
+
+async def optional_viewer(request: Request, session: SessionDep, settings: SettingsDep) -> Viewer | None:
+    """The signed-in viewer (None: nobody). The database work runs in the thread pool: on SQLite
+    a transaction takes the write lock, and waiting for it on the event loop would stall every
+    other request, including the one holding the lock."""
+    token = request.cookies.get(settings.cookie_name)
+    if not token:
+        return None
+    given = await _csrf_given(request, settings) if request.method not in SAFE_METHODS else ""
+    return await run_in_threadpool(_authenticate, session, settings, token, request.method, given)
+
+
+def _authenticate(session: Session, settings: Settings, token: str, method: str, given: str) -> Viewer | None:
+    try:
+        found = auth_service.authenticate(session, token, kind="cookie", secret_key=settings.secret_key)
+        if found is None:
+            return None
+        if method not in SAFE_METHODS and not (given and hmac.compare_digest(given, found.csrf_token)):
+            raise HTTPException(403, "missing or wrong CSRF token")
+        return _viewer(session, found)
+    finally:
+        session.commit()
+
+
+async def required_viewer(request: Request, viewer: Annotated[Viewer | None, Depends(optional_viewer)]) -> Viewer:
+    if viewer is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise HTTPException(303, "sign in first", headers={"Location": f"/login?next={quote(target)}"})
+    return viewer
+
+
+async def posted_form(request: Request) -> FormData:
+    """The submitted form, read on the event loop so the route itself can be a plain (thread
+    pool) function; Starlette caches it, so the CSRF check and the route read it once."""
+    return await request.form()
+
+
+ViewerDep = Annotated[Viewer, Depends(required_viewer)]
+FormDep = Annotated[FormData, Depends(posted_form)]
+OptionalViewerDep = Annotated[Viewer | None, Depends(optional_viewer)]
+
+
+def lang_of(request: Request, viewer: Viewer | None) -> str:
+    return i18n.pick_locale(request.cookies.get(i18n.COOKIE), viewer.actor.locale if viewer else None)
+
+
+# --- form errors: every problem next to its field, in the reader's language ---------------------
+@dataclass
+class FormErrors:
+    """Problems by form field name, plus the ones that belong to no field (shown on top)."""
+
+    form: str = ""  # which form on the page failed (an event name, "login", ...)
+    by_field: dict[str, list[Problem]] = field(default_factory=dict)
+    general: list[Problem] = field(default_factory=list)
+    message: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.by_field or self.general or self.message)
+
+    def get(self, name: str) -> list[Problem]:
+        return self.by_field.get(name, [])
+
+    def all(self) -> list[Problem]:
+        return [p for ps in self.by_field.values() for p in ps] + self.general
+
+
+def errors_from(exc: WorkflowError, form: str, field_of: Any = None, known: Iterable[str] = ()) -> FormErrors:
+    """Sort a domain error's problems onto form fields (``field_of`` maps a Problem.field to
+    a form field name, or None for the top of the form)."""
+    out = FormErrors(form=form)
+    known = set(known)
+    if isinstance(exc, InvalidInput):
+        for p in exc.problems:
+            name = field_of(p.field) if field_of else p.field.removeprefix("payload.")
+            if name and (not known or name in known):
+                out.by_field.setdefault(name, []).append(p)
+            else:
+                out.general.append(p)
+    elif isinstance(exc, Conflict):
+        out.general.append(Problem("version", *_split(str(exc))))
+    elif isinstance(exc, NotAllowed):
+        out.general.append(Problem("role", "ไม่มีสิทธิ์ดำเนินการนี้", "you may not do this"))
+    elif isinstance(exc, NotFound):
+        out.general.append(Problem(exc.what, f"ไม่พบ {exc.what} {exc.key}", f"{exc.what} {exc.key} not found"))
+    else:
+        out.general.append(Problem("", *_split(str(exc))))
+    return out
+
+
+def _split(text: str) -> tuple[str, str]:
+    th, _, en = text.partition(" / ")
+    return th, en or th
+
+
+def status_of(exc: WorkflowError) -> int:
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, NotAllowed):
+        return 403
+    if isinstance(exc, Conflict):
+        return 409
+    return 422
+
+
+def render(request: Request, name: str, viewer: Viewer | None, status_code: int = 200,
+           **context: Any) -> HTMLResponse:
+    lang = lang_of(request, viewer)
+    context.setdefault("errors", FormErrors())
+    context.setdefault("form", {})
+    return templates.TemplateResponse(request, name, {"viewer": viewer, "lang": lang, **context},
+                                      status_code=status_code)
+
+
+def not_found(request: Request, viewer: Viewer | None) -> HTMLResponse:
+    return render(request, "error.html", viewer, 404, code=404,
+                  title_th="ไม่พบหน้าที่ต้องการ", title_en="Not found",
+                  text_th="ไม่พบรายการนี้ หรือท่านไม่มีสิทธิ์เห็น",
+                  text_en="This item does not exist, or it is not yours to see.")
+
+
+def forbidden(request: Request, viewer: Viewer | None) -> HTMLResponse:
+    return render(request, "error.html", viewer, 403, code=403, title_th="ไม่มีสิทธิ์", title_en="Not allowed",
+                  text_th="หน้านี้สำหรับผู้มีบทบาทอื่น", text_en="This page is for another role.")
+
+
+def form_dict(form: Any) -> dict[str, str]:
+    """A submitted form as plain strings (files dropped), to keep what was typed on an error."""
+    return {k: v for k, v in form.multi_items() if isinstance(v, str)}

@@ -1,0 +1,97 @@
+/* pmflow pages: small progressive enhancements; every form also works without JavaScript.
+   The scoring mirrors workflow/scoring.py (integer hundredths, rounded half-up); the server
+   computes again on submit, and its figure is the one that counts. */
+(function () {
+  "use strict";
+
+  // --- the agreement: a live total of the KPI weights, and a button to add a KPI row ---------
+  function wireAgreement(form) {
+    var total = form.querySelector("[data-weight-total]");
+    function recompute() {
+      var sum = 0, ok = true;
+      form.querySelectorAll("[data-kpi-row]").forEach(function (row) {
+        var w = row.querySelector("[data-weight]"), rm = row.querySelector("input[type=checkbox]");
+        if (!w || (rm && rm.checked) || w.value.trim() === "") return;
+        if (!/^\d+$/.test(w.value.trim())) { ok = false; return; }
+        sum += parseInt(w.value.trim(), 10);
+      });
+      total.textContent = ok ? String(sum) : "?";
+      total.classList.toggle("ok", ok && sum === 100);
+      total.classList.toggle("bad", !ok || sum !== 100);
+    }
+    form.addEventListener("input", recompute);
+    form.addEventListener("change", recompute);
+    var add = form.querySelector("[data-add-kpi]"), tpl = form.querySelector("[data-kpi-template]"),
+        list = form.querySelector("[data-kpi-list]"), count = form.querySelector("[data-kpi-rows]");
+    if (add && tpl && list && count) {
+      add.hidden = false;
+      add.addEventListener("click", function () {
+        var i = parseInt(count.value, 10);
+        var html = tpl.innerHTML.replace(/__i__/g, String(i)).replace(/__n__/g, String(i + 1));
+        list.insertAdjacentHTML("beforeend", html);
+        count.value = String(i + 1);
+        var first = document.getElementById("kpi-" + i + "-title");
+        if (first) first.focus();
+      });
+    }
+    recompute();
+  }
+
+  // --- scoring: results, competency and total percent and the rating, as the user types --------
+  function halfUp(numerator, denominator) { // round numerator/denominator half-up (both >= 0)
+    return Math.floor((2 * numerator + denominator) / (2 * denominator));
+  }
+  function pct(hundredths) {
+    var s = String(hundredths % 100); if (s.length < 2) s = "0" + s;
+    return Math.floor(hundredths / 100) + "." + s + "%";
+  }
+  function wireScoring(form) {
+    var wr = parseInt(form.dataset.resultsWeight, 10), wc = parseInt(form.dataset.competencyWeight, 10);
+    var bands = JSON.parse(form.dataset.bands || "[]"), lang = form.dataset.lang || "th";
+    function out(name, text) { var el = form.querySelector('[data-live="' + name + '"]'); if (el) el.textContent = text; }
+    function recompute() {
+      var weighted = 0, kpisDone = true, n = 0, compSum = 0, compsDone = true;
+      form.querySelectorAll("[data-kpi-weight]").forEach(function (sel) {
+        if (sel.value === "") { kpisDone = false; return; }
+        weighted += parseInt(sel.dataset.kpiWeight, 10) * parseInt(sel.value, 10);
+      });
+      form.querySelectorAll("[data-competency]").forEach(function (sel) {
+        n += 1;
+        if (sel.value === "") { compsDone = false; return; }
+        compSum += parseInt(sel.value, 10);
+      });
+      var results = kpisDone ? weighted * 20 : null;                    // sum(w*l)/5, in hundredths
+      var comp = compsDone && n ? halfUp(compSum * 10000, 5 * n) : null; // sum/(5n)*100, in hundredths
+      out("results", results === null ? "—" : pct(results));
+      out("competency", comp === null ? "—" : pct(comp));
+      if (results === null || comp === null) { out("total", "—"); out("rating", "—"); return; }
+      var total = halfUp(results * wr + comp * wc, 100);
+      out("total", pct(total));
+      for (var i = 0; i < bands.length; i++) {
+        if (Math.round(parseFloat(bands[i].min) * 100) <= total) {
+          out("rating", lang === "en" ? bands[i].en : bands[i].th); return;
+        }
+      }
+      out("rating", "—");
+    }
+    form.addEventListener("change", recompute);
+    form.addEventListener("input", recompute);
+    recompute();
+  }
+
+  // --- committee: select every appraisal in the list at once ------------------------------------
+  function wireSelectAll(box) {
+    var form = box.form;
+    box.addEventListener("change", function () {
+      form.querySelectorAll("input[name=ids]").forEach(function (c) { c.checked = box.checked; });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-agreement]").forEach(wireAgreement);
+    document.querySelectorAll("form[data-scoring]").forEach(wireScoring);
+    document.querySelectorAll("input[data-select-all]").forEach(wireSelectAll);
+    var summary = document.querySelector(".error-summary");
+    if (summary) { summary.focus(); }
+  });
+})();

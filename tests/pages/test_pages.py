@@ -1,0 +1,290 @@
+"""The pages in a real browser against a live server: the whole cycle by the people whose turn
+it is, what each role must not see, errors next to their fields, keyboard-only scoring, phone
+width, Thai and English. Screenshots go to test-artifacts/pages/."""
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from db.models import Appraisal, LowPerformerCase
+from tests.flows import drive
+from tests.pages.conftest import shot
+
+
+def _appraisal_id(site, who: str, w=None) -> int:
+    with site.session() as s:
+        return (w or site.world).appraisal_of(s, who).id
+
+
+def _state(site, appraisal_id: int) -> str:
+    with site.session() as s:
+        return s.get(Appraisal, appraisal_id).state
+
+
+def _bar_done(page, milestone: str) -> int:
+    return int(page.locator(f'[data-milestone="{milestone}"] .bar').get_attribute("data-done"))
+
+
+def test_login_errors_keep_the_username_and_show_next_to_the_field(site, browser):
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    page.goto(f"{site.url}/")
+    expect(page).to_have_url(re.compile(r"/login\?next=/$"))
+    page.fill("#username", site.username("evaluator"))
+    page.fill("#password", "wrong")
+    page.press("#password", "Enter")
+    expect(page.locator("#err-password")).to_contain_text("ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง")
+    expect(page.locator("#password")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#username")).to_have_value(site.username("evaluator"))
+    shot(page, "01-login-error")
+    ctx.close()
+
+
+def test_the_whole_cycle_through_the_pages(site, as_user):
+    w = site.world
+    aid = _appraisal_id(site, "appraisee")
+    with site.session() as s:  # a second appraisal reaches the committee the quick way
+        other_id = drive(s, w, "other", until="committee_review")
+
+    # --- the evaluator drafts the agreement -------------------------------------------------
+    ev = as_user("evaluator")
+    group = ev.locator('[data-group="sign_agreement"]')
+    expect(group).to_contain_text("appraisee")
+    shot(ev, "02-tasks-evaluator")
+    group.get_by_role("link", name="appraisee").click()
+    expect(ev.get_by_test_id("state")).to_have_text("จัดทำข้อตกลง")
+
+    # a KPI with a weight but no title: the error sits next to the title, the weight is kept
+    ev.fill("#kpi-0-weight", "60")
+    ev.get_by_role("button", name="บันทึกข้อตกลง").click()
+    expect(ev.locator("#kpi-0-title")).to_have_attribute("aria-invalid", "true")
+    expect(ev.locator("#kpi-0-weight")).to_have_value("60")
+    expect(ev.locator(".error-summary")).to_be_visible()
+    shot(ev, "03-agreement-error")
+
+    ev.fill("#kpi-0-title", "ร้อยละของงานที่แล้วเสร็จตามกำหนด")
+    for n, text in enumerate(["60%", "70%", "80%", "90%", "100%"], start=1):
+        ev.locator("details", has=ev.locator(f"#kpi-0-level{n}")).first.evaluate("d => d.open = true")
+        ev.fill(f"#kpi-0-level{n}", text)
+    ev.get_by_role("button", name="เพิ่มตัวชี้วัด").click()  # JavaScript adds a row (the blank row stays too)
+    rows = ev.locator("[data-kpi-row]")
+    expect(rows).to_have_count(3)
+    ev.fill("#kpi-1-title", "ความพึงพอใจของผู้รับบริการ")
+    ev.fill("#kpi-1-weight", "30")
+    expect(ev.locator("[data-weight-total]")).to_have_text("90")
+    expect(ev.locator("[data-weight-total]")).to_have_class(re.compile(r"\bbad\b"))
+    ev.fill("#kpi-1-weight", "40")
+    expect(ev.locator("[data-weight-total]")).to_have_text("100")
+    expect(ev.locator("[data-weight-total]")).to_have_class(re.compile(r"\bok\b"))
+    ev.get_by_role("button", name="บันทึกข้อตกลง").click()
+    expect(ev.locator(".flash")).to_contain_text("บันทึกข้อตกลง")
+    ev.get_by_test_id("do-sign_agreement").click()
+    expect(ev.get_by_test_id("signatures")).to_contain_text("evaluator")
+    shot(ev, "04-agreement-signed-by-evaluator")
+
+    # --- the appraisee signs ----------------------------------------------------------------
+    me = as_user("appraisee")
+    expect(me.locator('[data-group="sign_agreement"]')).to_be_visible()
+    me.goto(f"{site.url}/appraisals/{aid}")
+    expect(me.get_by_test_id("do-score")).to_have_count(0)
+    me.get_by_test_id("do-sign_agreement").click()
+    expect(me.get_by_test_id("signatures")).to_contain_text("appraisee")
+
+    # --- the evaluator confirms, reviews mid-round, and scores ----------------------------------
+    ev.goto(f"{site.url}/appraisals/{aid}")
+    ev.get_by_test_id("do-agree").click()
+    expect(ev.get_by_test_id("state")).to_have_text("ลงนามข้อตกลงแล้ว")
+    ev.get_by_role("button", name="ติดตามผลครึ่งรอบ").click()  # empty note: refused, next to the field
+    expect(ev.locator("#err-note")).to_contain_text("ต้องบันทึกผลการติดตาม")
+    ev.fill("#review_progress-note", "ครึ่งรอบ: เป็นไปตามแผน")
+    ev.get_by_role("button", name="ติดตามผลครึ่งรอบ").click()
+    expect(ev.get_by_test_id("state")).to_have_text("ระหว่างติดตามผล")
+
+    ev.select_option("#kpi-0-level", "4")
+    ev.select_option("#kpi-1-level", "5")
+    for j, score in enumerate(["4", "4", "4", "5", "3"]):
+        ev.select_option(f"#comp-{j}-score", score)
+    # computed in the browser as the user chooses: (60x4 + 40x5)/5 = 88; 20/25 = 80; 88x.7 + 80x.3
+    expect(ev.locator('[data-live="results"]')).to_have_text("88.00%")
+    expect(ev.locator('[data-live="competency"]')).to_have_text("80.00%")
+    expect(ev.locator('[data-live="total"]')).to_have_text("85.60%")
+    expect(ev.locator('[data-live="rating"]')).to_have_text("ดีมาก")
+    ev.fill("#development_plan", "อบรมการเขียนรายงาน")
+    shot(ev, "05-scoring-live")
+    ev.get_by_role("button", name="บันทึกคะแนน").click()
+    expect(ev.get_by_test_id("total-percent")).to_have_text("85.60%")  # the server's figure
+    ev.get_by_test_id("do-evaluate").click()
+    expect(ev.get_by_test_id("state")).to_have_text("ประเมินแล้ว")
+
+    # --- the appraisee acknowledges, the superior agrees, the evaluator submits --------------
+    me.goto(f"{site.url}/")
+    me.locator('[data-group="acknowledge"]').get_by_role("link").click()
+    expect(me.get_by_test_id("rating")).to_have_text("ดีมาก")
+    me.get_by_test_id("do-acknowledge").click()
+    sup = as_user("superior")
+    sup.goto(f"{site.url}/appraisals/{aid}")
+    sup.get_by_role("button", name="ให้ความเห็นของผู้บังคับบัญชาเหนือขึ้นไป").click()
+    ev.goto(f"{site.url}/appraisals/{aid}")
+    ev.get_by_test_id("do-submit").click()
+    expect(ev.get_by_test_id("state")).to_have_text("คณะกรรมการกลั่นกรอง")
+    assert _state(site, aid) == "committee_review"
+
+    # --- HR watches; the committee endorses both at once; HR sees the bars move ----------------
+    hr = as_user("hr")
+    hr.goto(f"{site.url}/hr")
+    before = _bar_done(hr, "committee_review_done")
+    shot(hr, "06-hr-before")
+
+    chair = as_user("chair")
+    chair.goto(f"{site.url}/committee")
+    expect(chair.get_by_test_id("review-count")).to_have_text("2")
+    expect(chair.get_by_test_id("chart-unit").locator("svg")).to_be_visible()
+    shot(chair, "07-committee")
+    chair.get_by_label("เลือกทั้งหมด").check()
+    chair.get_by_test_id("endorse-selected").click()
+    expect(chair.locator(".flash")).to_contain_text("2")
+    expect(chair.get_by_test_id("nothing-to-review")).to_be_visible()
+    assert _state(site, aid) == _state(site, other_id) == "reviewed"
+
+    hr.reload()
+    assert _bar_done(hr, "committee_review_done") == before + 2
+    shot(hr, "08-hr-after")
+
+    # --- the authority announces; the appraisee sees the result --------------------------------
+    boss = as_user("authority")
+    boss.locator('[data-group="announce"]').get_by_role("link", name="appraisee").click()
+    boss.get_by_test_id("do-announce").click()
+    expect(boss.get_by_test_id("state")).to_have_text("ประกาศผลแล้ว")
+    me.goto(f"{site.url}/")
+    expect(me.locator(f'tr[data-appraisal="{aid}"]')).to_contain_text("85.60%")
+    me.goto(f"{site.url}/appraisals/{aid}")
+    expect(me.get_by_test_id("total-percent")).to_have_text("85.60%")
+    expect(me.get_by_test_id("history")).to_contain_text("อนุมัติและประกาศผล")
+    shot(me, "09-appraisee-result")
+
+
+def test_each_role_sees_only_its_own(site, as_user):
+    w = site.new_world()
+    aid = _appraisal_id(site, "appraisee", w)
+    # someone else's appraisal: not found, and nothing of it is shown
+    for who in ("stranger", "other"):
+        page = as_user(who, w=w)
+        response = page.goto(f"{site.url}/appraisals/{aid}")
+        assert response.status == 404
+        expect(page.locator("body")).not_to_contain_text("appraisee")
+        assert page.goto(f"{site.url}/appraisals/{aid}/diagram.svg").status == 404
+    # the appraisee: no HR or committee pages, no evaluator's or HR's actions
+    me = as_user("appraisee", w=w)
+    assert me.goto(f"{site.url}/hr").status == 403
+    assert me.goto(f"{site.url}/committee").status == 403
+    expect(me.get_by_role("link", name="ภาพรวมงานบุคคล")).to_have_count(0)
+    me.goto(f"{site.url}/appraisals/{aid}")
+    for event in ("withdraw", "hand_over", "score", "endorse", "announce"):
+        expect(me.locator(f'form[action$="/events/{event}"]')).to_have_count(0)
+    shot(me, "10-appraisee-draft")
+    # the evaluator may not withdraw or hand over (HR's actions), nor endorse
+    ev = as_user("evaluator", w=w)
+    ev.goto(f"{site.url}/appraisals/{aid}")
+    for event in ("withdraw", "hand_over", "endorse", "announce"):
+        expect(ev.locator(f'form[action$="/events/{event}"]')).to_have_count(0)
+    assert ev.goto(f"{site.url}/hr").status == 403
+    # HR may withdraw and hand over, but not sign the agreement
+    hr = as_user("hr", w=w)
+    hr.goto(f"{site.url}/appraisals/{aid}")
+    expect(hr.locator('form[action$="/events/withdraw"]')).to_have_count(1)
+    expect(hr.locator('form[action$="/events/sign_agreement"]')).to_have_count(0)
+    # a form posted without the session's CSRF token is refused and changes nothing
+    status = ev.evaluate("""async (url) => (await fetch(url, {method: 'POST',
+        headers: {'Content-Type': 'application/x-www-form-urlencoded'}, body: 'note=x'})).status""",
+                         f"{site.url}/appraisals/{aid}/events/sign_agreement")
+    assert status == 403
+    assert _state(site, aid) == "draft"
+
+
+def test_keyboard_only_scoring(site, as_user):
+    w = site.new_world()
+    with site.session() as s:
+        aid = drive(s, w, "appraisee", until="monitored")
+    ev = as_user("evaluator", w=w)
+    ev.goto(f"{site.url}/appraisals/{aid}")
+    # Tab from the top of the page to the first level, as a keyboard user would
+    for _ in range(200):
+        ev.keyboard.press("Tab")
+        if ev.evaluate("document.activeElement.id") == "kpi-0-level":
+            break
+    else:
+        raise AssertionError("Tab never reached the first KPI level")
+    for key in ["3", "4"]:  # KPI levels (typing a digit picks the option that starts with it)
+        ev.keyboard.type(key)
+        ev.keyboard.press("Tab")
+    for key in ["5", "5", "5", "5", "5"]:  # competency scores
+        ev.keyboard.type(key)
+        ev.keyboard.press("Tab")
+    assert ev.evaluate("document.activeElement.id") == "development_plan"
+    ev.keyboard.type("สอนงานโดยหัวหน้ากลุ่ม")
+    expect(ev.locator('[data-live="total"]')).to_have_text("77.60%")  # (60x3 + 40x4)/5 = 68; 68 x .7 + 100 x .3
+    ev.keyboard.press("Tab")
+    assert ev.evaluate("document.activeElement.textContent.trim()") == "บันทึกคะแนน"
+    ev.keyboard.press("Enter")
+    expect(ev.get_by_test_id("total-percent")).to_have_text("77.60%")
+    with site.session() as s:
+        a = s.get(Appraisal, aid)
+        assert str(a.total_percent) == "77.60" and a.development_plan == "สอนงานโดยหัวหน้ากลุ่ม"
+    # the focus ring is visible on the focused control
+    ev.locator("#kpi-0-level").focus()
+    assert ev.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
+
+
+def test_phone_width_english_and_the_diagram(site, as_user):
+    w = site.new_world()
+    with site.session() as s:
+        aid = drive(s, w, "appraisee", until="monitored")
+    for who, path, name in (("evaluator", "/", "11-tasks-phone"), ("evaluator", f"/appraisals/{aid}", "12-appraisal-phone"),
+                            ("hr", "/hr", "13-hr-phone")):
+        page = as_user(who, width=360, w=w)
+        page.goto(f"{site.url}{path}")
+        overflow = page.evaluate("document.documentElement.scrollWidth")
+        assert overflow <= 360, f"{path} is {overflow}px wide at a 360px screen"
+        shot(page, name)
+    en = as_user("evaluator", lang="en", w=w)
+    en.goto(f"{site.url}/appraisals/{aid}")
+    expect(en.get_by_test_id("state")).to_have_text("Monitoring")
+    expect(en.locator("html")).to_have_attribute("lang", "en")
+    shot(en, "14-appraisal-english")
+    svg = en.request.get(f"{site.url}/appraisals/{aid}/diagram.svg")
+    assert svg.headers["content-type"].startswith("image/svg+xml")
+    body = svg.text()
+    assert 'data-state="monitored" aria-current="step"' in body
+    assert "Return to the evaluator" in body  # drawn from the machine's own table
+    en.goto(f"{site.url}/appraisals/{aid}/diagram.svg")
+    shot(en, "15-diagram", full_page=False)
+
+
+def test_low_performer_case_page(site, as_user):
+    w = site.new_world()
+    with site.session() as s:
+        aid = drive(s, w, "appraisee", levels=[1, 1], competency_scores=[1, 1, 1, 1, 1])
+        case = s.execute(select(LowPerformerCase).where(LowPerformerCase.appraisal_id == aid)).scalar_one()
+    hr = as_user("hr", w=w)
+    hr.goto(f"{site.url}/hr")
+    expect(hr.locator(f'[data-case="{case.id}"]')).to_be_visible()
+    hr.locator(f'[data-case="{case.id}"] a').click()
+    expect(hr.get_by_test_id("state")).to_have_text("เปิดกรณี")
+    hr.get_by_role("button", name="เห็นชอบแผนพัฒนา").click()  # no plan yet: refused, nothing lost
+    expect(hr.locator(".error-summary")).to_be_visible()
+    hr.fill("#weakness_analysis", "ขาดทักษะการเขียนรายงาน")
+    hr.fill("#development_plan", "สอนงาน 4 สัปดาห์ แล้วอบรม")
+    hr.get_by_role("button", name="เห็นชอบแผนพัฒนา").click()
+    expect(hr.get_by_test_id("state")).to_have_text("จัดทำแผนพัฒนาแล้ว")
+    hr.get_by_role("button", name="เริ่มการสอนงาน").click()
+    expect(hr.get_by_test_id("state")).to_have_text("การสอนงาน")
+    hr.set_input_files("#ev-file", files=[{"name": "coaching.txt", "mimeType": "text/plain",
+                                           "buffer": "บันทึกการสอนงาน".encode()}])
+    hr.fill("#ev-note", "บันทึกการสอนงานครั้งที่ 1")
+    hr.get_by_role("button", name="แนบหลักฐาน").click()
+    expect(hr.locator('[data-measure="coaching"]')).to_contain_text("coaching.txt")
+    shot(hr, "16-case")
+    other = as_user("other", w=w)
+    assert other.goto(f"{site.url}/cases/{case.id}").status == 404
