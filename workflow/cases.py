@@ -62,7 +62,7 @@ class SkipIn(_In):
 class EvidenceIn(_In):
     measure: Literal["coaching", "training", "commitment"] | None = None
     note: str | None = Field(None, max_length=8000)
-    evidence_id: int | None = None
+    evidence_id: int | None = Field(None, ge=1, le=2**31 - 1)
     filename: str | None = Field(None, max_length=300)
     sha256: str | None = Field(None, max_length=64)
 
@@ -72,7 +72,7 @@ class NoteIn(_In):
 
 
 class ResultIn(_In):
-    appraisal_id: int
+    appraisal_id: int = Field(ge=1, le=2**31 - 1)
     low: bool
     total_percent: str | None = None
     rating: str | None = None

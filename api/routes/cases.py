@@ -75,7 +75,7 @@ def _out(session, actor, c) -> dict[str, Any]:  # noqa: ANN001
 
 @router.get("/cases", response_model=list[CaseOut], responses=responses(401, 422),
             summary="Low-performer cases the caller may see / กรณีผู้มีผลการปฏิบัติงานต่ำ")
-def list_cases(session: SessionDep, actor: ActorDep, round_id: Annotated[int | None, Query(ge=1)] = None,
+def list_cases(session: SessionDep, actor: ActorDep, round_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
                state: State | None = None) -> list[dict[str, Any]]:
     return [_out(session, actor, c) for c in cases.list_cases(session, actor, round_id=round_id, state=state)]
 
@@ -130,7 +130,10 @@ async def upload_evidence(case_id: CaseId, session: SessionDep, actor: ActorDep,
     return JSONResponse(out.model_dump(mode="json"), headers={"ETag": f'"{fired.version}"'})
 
 
-@router.get("/cases/{case_id}/evidence/{evidence_id}", responses=responses(401, 404, 422),
+@router.get("/cases/{case_id}/evidence/{evidence_id}",
+            responses={200: {"description": "the file as uploaded (a note as text/plain)",
+                             "content": {"application/octet-stream": {}, "text/plain": {}}},
+                       **responses(401, 404, 422)},
             response_class=Response, summary="Download one evidence file")
 def download_evidence(case_id: CaseId, evidence_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
                       session: SessionDep, actor: ActorDep) -> Response:

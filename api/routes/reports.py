@@ -18,12 +18,18 @@ ReportName = Literal["progress", "round_report", "distribution", "announcement",
 Digits = Annotated[Literal["arabic", "thai"], Query(description="digits in dates: 31 มีนาคม 2569 or ๓๑ มีนาคม ๒๕๖๙")]
 
 
+REPORT_TYPES = {200: {"description": "the report", "content": {t.split(";")[0]: {} for t in writers.MEDIA_TYPES.values()
+                                                              if t != "application/zip"}}}
+PDF = {200: {"description": "PDF", "content": {"application/pdf": {}}}}
+BUNDLE = {200: {"description": "zip of PDFs, or one PDF", "content": {"application/zip": {}, "application/pdf": {}}}}
+
+
 def _download(content: bytes, fmt: str, name: str) -> Response:
     return Response(content, media_type=writers.MEDIA_TYPES[fmt],
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
 
 
-@router.get("/rounds/{round_id}/reports/{name}", responses=responses(401, 404, 422),
+@router.get("/rounds/{round_id}/reports/{name}", responses={**REPORT_TYPES, **responses(401, 404, 422)},
             summary="A round's report (HR, the authority) / รายงาน",
             description="progress: appraisals per state and overdue per milestone, per unit; round_report: the "
                         "report to the parent organisation on Ubon's forms (PM steps with evidence, every "
@@ -38,7 +44,7 @@ def report(round_id: RoundId, name: ReportName, session: SessionDep, actor: Acto
 
 
 @router.get("/appraisals/{appraisal_id}/summary-form.pdf", response_class=Response,
-            responses=responses(401, 404, 422),
+            responses={**PDF, **responses(401, 404, 422)},
             summary="The appraisal summary form (OCSC) as a PDF / แบบสรุปการประเมินผลการปฏิบัติราชการ")
 def summary_form(appraisal_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: SessionDep, actor: ActorDep,
                  digits: Digits = "arabic") -> Response:
@@ -53,7 +59,7 @@ def summary_form_json(appraisal_id: Annotated[int, Path(ge=1, le=2**31 - 1)], se
     return forms.summary_form(session, actor, appraisal_id, digits=digits).as_dict()
 
 
-@router.get("/rounds/{round_id}/forms", response_class=Response, responses=responses(401, 404, 422),
+@router.get("/rounds/{round_id}/forms", response_class=Response, responses={**BUNDLE, **responses(401, 404, 422)},
             summary="Every summary form of a round in one download (zip of PDFs, or one PDF)")
 def round_forms(round_id: RoundId, session: SessionDep, actor: ActorDep,
                 format: Literal["zip", "pdf"] = "zip", digits: Digits = "arabic") -> Response:

@@ -19,22 +19,22 @@ CommitteeId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 class CommitteeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    round_id: int = Field(ge=1)
-    chair_person_id: int = Field(ge=1)
-    member_person_ids: list[int] = Field(default_factory=list, max_length=50)
+    round_id: int = Field(ge=1, le=2**31 - 1)
+    chair_person_id: int = Field(ge=1, le=2**31 - 1)
+    member_person_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(default_factory=list, max_length=50)
     name_th: str | None = Field(None, max_length=300)
 
 
 class EndorseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    appraisal_ids: list[int] = Field(min_length=1, max_length=2000)
+    appraisal_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(min_length=1, max_length=2000)
     comment: str | None = Field(None, max_length=4000)
 
 
 class ReturnIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     comment: str = Field(max_length=4000, description="required: why it goes back to the evaluator")
-    version: int | None = Field(None, ge=0)
+    version: int | None = Field(None, ge=0, le=2**31 - 1)
 
 
 class ItemResult(BaseModel):
