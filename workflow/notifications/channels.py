@@ -14,16 +14,21 @@ import hashlib
 import hmac
 import json
 import logging
+import queue
 import smtplib
 import ssl
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
-from typing import Callable, Iterable, Protocol
+from email.header import Header
+from email.policy import compat32
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formataddr, formatdate
+from typing import Callable, Iterable, Iterator, Protocol
 
 import httpx
-from sqlalchemy import or_, select, update
+from sqlalchemy import Connection, Engine, Row, or_, select, update
 from sqlmodel import Session
 
 from db.models import ChannelSetting, OrgUnit, Outbox, Person
@@ -37,6 +42,7 @@ DEFAULTS = {"email": True, "inbox": True, "webhook": False}
 MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=10)  # a row "sending" longer than this was interrupted
 SIGNATURE_HEADER = "X-Pmflow-Signature"
+_WIRE = compat32.clone(linesep="\r\n")
 
 
 # --- which channels, for whom --------------------------------------------------------------------
@@ -85,8 +91,26 @@ def backoff(attempts: int) -> timedelta:
 
 
 # --- senders -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Outgoing:
+    """One claimed outbox row with its recipient: what a sender needs."""
+
+    id: int
+    channel: str
+    subject: str
+    body: str
+    body_html: str
+    attempts: int
+    milestone_id: int
+    offset_key: str
+    recipient_id: int
+    name: str
+    email: str
+    org_unit_id: int | None
+
+
 class Sender(Protocol):
-    def send(self, row: Outbox, recipient: Person, target: str) -> None: ...
+    def send(self, msg: Outgoing, target: str) -> None: ...
     def close(self) -> None: ...
 
 
@@ -112,21 +136,31 @@ class SmtpSender:
             smtp.login(s.user, s.password)
         return smtp
 
-    def send(self, row: Outbox, recipient: Person, target: str) -> None:
-        if not recipient.email:
+    def message(self, msg: Outgoing) -> bytes:
+        """A multipart/alternative message (text, and HTML when there is one), UTF-8 throughout.
+        (The compat32 MIME classes: four times faster than EmailMessage for the same bytes.)"""
+        text = MIMEText(msg.body, "plain", "utf-8")
+        if msg.body_html:
+            mime = MIMEMultipart("alternative")
+            mime.attach(text)
+            mime.attach(MIMEText(msg.body_html, "html", "utf-8"))
+        else:
+            mime = text
+        mime["From"] = self.settings.sender
+        mime["To"] = formataddr((msg.name, msg.email), charset="utf-8")
+        mime["Subject"] = Header(msg.subject, "utf-8")
+        mime["Message-ID"] = f"<outbox-{msg.id}.{msg.milestone_id}@pmflow>"
+        mime["Date"] = formatdate(localtime=False)
+        return mime.as_bytes(policy=_WIRE)  # CRLF line ends: smtplib sends bytes as they are
+
+    def send(self, msg: Outgoing, target: str) -> None:
+        if not msg.email:
             raise ValueError("no email address")
-        msg = EmailMessage()
-        msg["From"] = self.settings.sender
-        msg["To"] = formataddr((recipient.name_th, recipient.email))
-        msg["Subject"] = row.subject
-        msg["Message-ID"] = make_msgid(idstring=f"outbox-{row.id}", domain="pmflow")
-        msg.set_content(row.body)
-        if row.body_html:
-            msg.add_alternative(row.body_html, subtype="html")
+        data = self.message(msg)
         if self._smtp is None:
             self._smtp = self._connect()
         try:
-            self._smtp.send_message(msg)
+            self._smtp.sendmail(self.settings.sender, [msg.email], data)
         except (smtplib.SMTPServerDisconnected, OSError):
             self.close()
             raise
@@ -151,12 +185,12 @@ class WebhookSender:
         self.secret = secret
         self._client = httpx.Client(timeout=timeout)
 
-    def send(self, row: Outbox, recipient: Person, target: str) -> None:
+    def send(self, msg: Outgoing, target: str) -> None:
         if not target:
             raise ValueError("no webhook URL")
-        body = json.dumps({"id": row.id, "recipient": {"id": recipient.id, "name": recipient.name_th},
-                           "subject": row.subject, "text": row.body,
-                           "milestone_id": row.milestone_id, "offset": row.offset_key},
+        body = json.dumps({"id": msg.id, "recipient": {"id": msg.recipient_id, "name": msg.name},
+                           "subject": msg.subject, "text": msg.body,
+                           "milestone_id": msg.milestone_id, "offset": msg.offset_key},
                           ensure_ascii=False, sort_keys=True).encode("utf-8")
         headers = {"Content-Type": "application/json; charset=utf-8",
                    SIGNATURE_HEADER: sign(self.secret, body)}
@@ -178,33 +212,28 @@ class Delivered:
 
 def deliver_due(session: Session, *, now: datetime, settings: Settings | None = None,
                 milestone_id: int | None = None, limit: int | None = None,
-                senders: dict[str, Sender] | None = None,
+                senders: dict[str, Sender] | None = None, workers: int = 1,
                 after_send: Callable[[int], None] | None = None) -> Delivered:
-    """Send the email and webhook rows that are due, one row at a time."""
+    """Send the email and webhook rows that are due, each row claimed on its own. With
+    `workers` > 1, that many threads deliver side by side, each with its own database
+    connection and SMTP connection (the claim is a conditional update: no row goes out twice).
+    Rows are handled with Core statements on a connection: two short transactions each."""
     settings = settings or from_env()
     now = to_utc(now)
     result = Delivered(interrupted=_expire_interrupted(session, now))
-    own = senders is None
-    senders = senders or {"email": SmtpSender(settings.smtp), "webhook": WebhookSender(settings.webhook_secret)}
     rules, paths = channel_rules(session)
+    session.commit()
+    engine = session.get_bind()
+    if workers > 1:
+        return _deliver_parallel(engine, now, settings, milestone_id, workers, rules, paths, result)
+    own = senders is None
+    senders = senders or make_senders(settings)
     try:
-        last_id = 0
-        while limit is None or result.sent + result.retried + result.failed < limit:
-            q = (select(Outbox.id).where(Outbox.status == "pending", Outbox.channel.in_(("email", "webhook")),
-                                         or_(Outbox.next_attempt_at.is_(None), Outbox.next_attempt_at <= now),
-                                         Outbox.id > last_id)
-                 .order_by(Outbox.id).limit(500))
-            if milestone_id is not None:
-                q = q.where(Outbox.milestone_id == milestone_id)
-            ids = list(session.execute(q).scalars())
-            session.commit()
-            if not ids:
-                break
-            for oid in ids:
-                last_id = oid
+        with engine.connect() as conn:
+            for due in _due(conn, now, milestone_id):
                 if limit is not None and result.sent + result.retried + result.failed >= limit:
                     break
-                _deliver_one(session, oid, now, senders, rules, paths, result)
+                _deliver_one(conn, due, now, senders, rules, paths, result)
                 if after_send is not None:
                     after_send(result.sent)
     finally:
@@ -214,38 +243,104 @@ def deliver_due(session: Session, *, now: datetime, settings: Settings | None = 
     return result
 
 
-def _deliver_one(session: Session, oid: int, now: datetime, senders: dict[str, Sender],
-                 rules: list, paths: dict[int, str], result: Delivered) -> None:
-    claimed = session.execute(
-        update(Outbox).where(Outbox.id == oid, Outbox.status == "pending")
-        .values(status="sending", attempts=Outbox.attempts + 1, next_attempt_at=now + LEASE)
-        .execution_options(synchronize_session=False)).rowcount
-    session.commit()
-    if claimed != 1:
-        return  # another deliverer took it
-    row = session.get(Outbox, oid, populate_existing=True)
-    person = session.get(Person, row.recipient_person_id)
-    target = ""
-    if row.channel == "webhook":
-        target = resolve_channels(person.id, paths.get(person.org_unit_id, "/"), rules).get("webhook", "")
+def make_senders(settings: Settings) -> dict[str, Sender]:
+    return {"email": SmtpSender(settings.smtp), "webhook": WebhookSender(settings.webhook_secret)}
+
+
+def _due(conn: Connection, now: datetime, milestone_id: int | None) -> Iterator[Row]:
+    """Due rows with their recipient, page by page (each page read in a short transaction)."""
+    last_id = 0
+    while True:
+        q = (select(Outbox.id, Person.name_th, Person.email, Person.org_unit_id)
+             .join(Person, Person.id == Outbox.recipient_person_id)
+             .where(Outbox.status == "pending", Outbox.channel.in_(("email", "webhook")),
+                    or_(Outbox.next_attempt_at.is_(None), Outbox.next_attempt_at <= now), Outbox.id > last_id)
+             .order_by(Outbox.id).limit(500))
+        if milestone_id is not None:
+            q = q.where(Outbox.milestone_id == milestone_id)
+        with conn.begin():
+            rows = conn.execute(q).all()
+        if not rows:
+            return
+        yield from rows
+        last_id = rows[-1].id
+
+
+def _deliver_parallel(engine: Engine, now: datetime, settings: Settings, milestone_id: int | None, workers: int,
+                      rules: list, paths: dict[int, str], result: Delivered) -> Delivered:
+    todo: queue.Queue[Row | None] = queue.Queue(maxsize=workers * 50)
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        senders = make_senders(settings)
+        try:
+            with engine.connect() as conn:
+                while (due := todo.get()) is not None:
+                    part = Delivered()
+                    try:
+                        _deliver_one(conn, due, now, senders, rules, paths, part)
+                    except BaseException as exc:  # noqa: BLE001 - reported after the join
+                        errors.append(exc)
+                    with lock:
+                        result.sent += part.sent
+                        result.retried += part.retried
+                        result.failed += part.failed
+        finally:
+            for sender in senders.values():
+                sender.close()
+
+    threads = [threading.Thread(target=work, name=f"deliver-{i}", daemon=True) for i in range(workers)]
+    for t in threads:
+        t.start()
     try:
-        senders[row.channel].send(row, person, target)
+        with engine.connect() as conn:
+            for due in _due(conn, now, milestone_id):
+                todo.put(due)
+    finally:
+        for _ in threads:
+            todo.put(None)
+        for t in threads:
+            t.join()
+    if errors:
+        raise errors[0]
+    return result
+
+
+def _deliver_one(conn: Connection, due: Row, now: datetime, senders: dict[str, Sender],
+                 rules: list, paths: dict[int, str], result: Delivered) -> None:
+    oid = due.id
+    with conn.begin():
+        claimed = conn.execute(
+            update(Outbox).where(Outbox.id == oid, Outbox.status == "pending")
+            .values(status="sending", attempts=Outbox.attempts + 1, next_attempt_at=now + LEASE)
+            .returning(Outbox.channel, Outbox.subject, Outbox.body, Outbox.body_html, Outbox.attempts,
+                       Outbox.milestone_id, Outbox.offset_key, Outbox.recipient_person_id)).first()
+    if claimed is None:
+        return  # another deliverer took it
+    msg = Outgoing(oid, claimed.channel, claimed.subject, claimed.body, claimed.body_html, claimed.attempts,
+                   claimed.milestone_id, claimed.offset_key, claimed.recipient_person_id, due.name_th,
+                   due.email or "", due.org_unit_id)
+    target = ""
+    if msg.channel == "webhook":
+        target = resolve_channels(msg.recipient_id, paths.get(msg.org_unit_id, "/"), rules).get("webhook", "")
+    try:
+        senders[msg.channel].send(msg, target)
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
         error = f"{type(exc).__name__}: {exc}"[:2000]
-        if row.attempts >= MAX_ATTEMPTS:
+        if msg.attempts >= MAX_ATTEMPTS:
             values = dict(status="failed", next_attempt_at=None, last_error=error)
             result.failed += 1
         else:
-            values = dict(status="pending", next_attempt_at=now + backoff(row.attempts), last_error=error)
+            values = dict(status="pending", next_attempt_at=now + backoff(msg.attempts), last_error=error)
             result.retried += 1
-        log.warning("delivery %s (%s to person %s) attempt %d failed: %s", oid, row.channel,
-                    row.recipient_person_id, row.attempts, error)
+        log.warning("delivery %s (%s to person %s) attempt %d failed: %s", oid, msg.channel,
+                    msg.recipient_id, msg.attempts, error)
     else:
         values = dict(status="sent", sent_at=now, next_attempt_at=None)
         result.sent += 1
-    session.execute(update(Outbox).where(Outbox.id == oid, Outbox.status == "sending").values(**values)
-                    .execution_options(synchronize_session=False))
-    session.commit()
+    with conn.begin():
+        conn.execute(update(Outbox).where(Outbox.id == oid, Outbox.status == "sending").values(**values))
 
 
 def _expire_interrupted(session: Session, now: datetime) -> int:

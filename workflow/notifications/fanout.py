@@ -296,7 +296,7 @@ def decide(session: Session, found: list[Digest], *, now: datetime, settings: Se
                            created_at=now, sent_at=None)
                 if channel == "inbox":
                     row.update(status="sent", sent_at=now)
-                    inbox[d.recipient.id] = (render(d, base_url=""), d.link)
+                    inbox[d.recipient.id] = (rendered, d.link)
                 elif channel == "email" and not d.recipient.email:
                     row.update(status="failed", next_attempt_at=None, last_error="no email address")
                 rows.append(row)

@@ -62,6 +62,7 @@ from workflow.rounds import policy_of_round
 log = logging.getLogger("pmflow.scheduler")
 
 JOBSTORE_TABLE = "apscheduler_jobs"
+DELIVERY_WORKERS = 4  # threads, each with its own SMTP connection, when a job delivers
 LOCK_KEY = 0x706D666C6F77  # "pmflow": the advisory lock only the active scheduler holds
 
 
@@ -95,20 +96,21 @@ def reminder_job(milestone_id: int, offset_days: int) -> None:
     now = RUNTIME.clock.now()
     with new_session(_engine()) as session:
         run_reminder(session, milestone_id, offset_days, now=now, settings=RUNTIME.settings)
-        deliver_due(session, now=now, settings=RUNTIME.settings, milestone_id=milestone_id)
+        deliver_due(session, now=now, settings=RUNTIME.settings, milestone_id=milestone_id,
+                    workers=DELIVERY_WORKERS)
 
 
 def overdue_job(round_id: int) -> None:
     now = RUNTIME.clock.now()
     with new_session(_engine()) as session:
         run_overdue(session, round_id, now=now, settings=RUNTIME.settings)
-        deliver_due(session, now=now, settings=RUNTIME.settings)
+        deliver_due(session, now=now, settings=RUNTIME.settings, workers=DELIVERY_WORKERS)
 
 
 def deliver_job() -> None:
     """Due deliveries and retries; also the heartbeat that makes the scheduler re-read the store."""
     with new_session(_engine()) as session:
-        deliver_due(session, now=RUNTIME.clock.now(), settings=RUNTIME.settings)
+        deliver_due(session, now=RUNTIME.clock.now(), settings=RUNTIME.settings, workers=DELIVERY_WORKERS)
 
 
 def sync_job() -> None:
