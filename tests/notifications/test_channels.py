@@ -153,3 +153,11 @@ def test_webhook_is_signed_and_channels_switch_per_org_and_user(session):
         assert payload["subject"].startswith("[แจ้งเตือน]") and payload["recipient"]["name"]
     finally:
         server.shutdown()
+
+
+def test_without_an_smtp_server_email_is_off(session, monkeypatch):
+    monkeypatch.delenv("PMFLOW_SMTP_HOST")
+    w = world(session)
+    m = milestone(session, w, "agreement_signed")
+    result = run_reminder(session, m.id, 14, now=at(m, 14))
+    assert result.by_channel == {"inbox": 8}

@@ -287,8 +287,8 @@ def decide(session: Session, found: list[Digest], *, now: datetime, settings: Se
                 continue
             rendered = render(d, base_url=settings.base_url)
             for channel in CHANNELS:
-                if channel not in chosen:
-                    continue
+                if channel not in chosen or (channel == "email" and not settings.smtp.configured):
+                    continue  # switched off, or no SMTP server configured (PMFLOW_SMTP_HOST)
                 row = dict(milestone_id=d.milestone.id, offset_key=d.offset_key,
                            recipient_person_id=d.recipient.id, channel=channel, subject=rendered.subject,
                            body=rendered.text, body_html=rendered.html if channel == "email" else "",
