@@ -87,6 +87,13 @@ async def authentication(request: Request, session: SessionDep, settings: Settin
             return found
         return await _from_cookie(request, session, settings)
     finally:
+        _end_read(session)
+
+
+def _end_read(session: Session) -> None:
+    # SQLite's BEGIN IMMEDIATE takes the write lock even to read: let it go before the route
+    # works. PostgreSQL reads take no lock; the route goes on in the same transaction.
+    if session.get_bind().dialect.name == "sqlite":
         session.commit()
 
 
@@ -115,7 +122,7 @@ async def cookie_actor(request: Request, session: SessionDep, settings: Settings
         found = await _from_cookie(request, session, settings)
         return found.actor if found else None
     finally:
-        session.commit()
+        _end_read(session)
 
 
 ActorDep = Annotated[Actor, Depends(required_actor)]

@@ -140,14 +140,26 @@ def authenticate(session: Session, token: str, *, kind: str, secret_key: str,
         return None
     now = now or utcnow()
     found = session.execute(
-        select(AuthToken, Account).join(Account, Account.id == AuthToken.account_id)
+        select(AuthToken.id, AuthToken.kind, AuthToken.csrf_token, AuthToken.revoked, AuthToken.expires_at,
+               Account.id, Account.username, Account.is_admin, Account.active, Account.person_id,
+               Person.name_th, Person.locale)
+        .join(Account, Account.id == AuthToken.account_id)
+        .outerjoin(Person, Person.id == Account.person_id)
         .where(AuthToken.token_hash == token_hash(secret_key, token), AuthToken.kind == kind)).first()
     if found is None:
         return None
-    tok, account = found
-    if tok.revoked or not account.active or _aware(tok.expires_at) <= now:
+    (token_id, tok_kind, csrf, revoked, expires, account_id, username, is_admin, active, person_id,
+     person_name, locale) = found
+    if revoked or not active or _aware(expires) <= now:
         return None
-    return Authenticated(actor_for(session, account), tok.id, tok.kind, tok.csrf_token)
+    scoped = tuple((r, p) for r, p in session.execute(
+        select(RoleAssignment.role, OrgUnit.path).join(OrgUnit, OrgUnit.id == RoleAssignment.org_unit_id)
+        .where(RoleAssignment.account_id == account_id)).all())
+    # The same Actor as accounts.actor_for, in two queries instead of three (this runs per request).
+    actor = Actor(account_id=account_id, person_id=person_id, name=person_name or username,
+                  is_admin=is_admin or any(r == "admin" for r, _ in scoped), scoped_roles=scoped,
+                  locale=locale or "th")
+    return Authenticated(actor, token_id, tok_kind, csrf)
 
 
 def revoke(session: Session, token_id: int) -> None:

@@ -17,15 +17,16 @@ router = APIRouter(prefix="/api/v1/bench", tags=["bench"], include_in_schema=Fal
 
 @router.post("/floor/{appraisal_id}")
 def floor_write(appraisal_id: Annotated[int, Path(ge=1)], session: SessionDep,
-                if_match: Annotated[int, Header(alias="If-Match")]) -> JSONResponse:
+                if_match: Annotated[str, Header(alias="If-Match", max_length=20)]) -> JSONResponse:
+    version = int(if_match.strip().strip('"'))
     now = utcnow()
-    done = session.execute(update(Appraisal).where(Appraisal.id == appraisal_id, Appraisal.version == if_match)
+    done = session.execute(update(Appraisal).where(Appraisal.id == appraisal_id, Appraisal.version == version)
                            .values(version=Appraisal.version + 1, updated_at=now))
     if done.rowcount != 1:
         session.rollback()
         return JSONResponse({"message": "stale"}, status_code=409)
-    session.execute(insert(Event).values(entity_type="bench_floor", entity_id=appraisal_id, seq=if_match + 1,
+    session.execute(insert(Event).values(entity_type="bench_floor", entity_id=appraisal_id, seq=version + 1,
                                          event="floor", actor="bench", at=now, payload="{}", reason="",
                                          prev_hash="", hash=""))
     session.commit()
-    return JSONResponse({"id": appraisal_id, "version": if_match + 1})
+    return JSONResponse({"id": appraisal_id, "version": version + 1})
