@@ -6,8 +6,9 @@ problem next to its field and everything typed kept.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -16,8 +17,19 @@ from sqlmodel import Session
 
 from api import diagram, i18n
 from api.deps import SessionDep
-from api.pages.common import (FormDep, FormErrors, Viewer, ViewerDep, errors_from, form_dict, lang_of, not_found,
-                              render, status_of)
+from api.pages.common import (
+    FormDep,
+    FormErrors,
+    Viewer,
+    ViewerDep,
+    api_path,
+    errors_from,
+    form_dict,
+    lang_of,
+    not_found,
+    render,
+    status_of,
+)
 from db.models import Appraisal, OrgUnit, Person, ProgressNote, Round, Signature
 from workflow import audit, engine, scoring
 from workflow.appraisals import competencies_of, kpis_of
@@ -55,7 +67,7 @@ def _kpi_rows(form: dict[str, str]) -> list[tuple[int, dict[str, Any]]]:
         count = 0
     rows = []
     for i in range(count):
-        get = lambda k: form.get(f"kpi-{i}-{k}", "").strip()  # noqa: E731
+        get = lambda k, i=i: form.get(f"kpi-{i}-{k}", "").strip()
         if get("remove") or not (get("title") or get("weight")):
             continue
         levels = [get(f"level{n}") for n in LEVELS]
@@ -80,7 +92,7 @@ def _agreement_payload(form: dict[str, str], a_comps: list[Any]) -> tuple[dict[s
 
 def payload_for(event: str, form: dict[str, str], kpi_count: int, comps: list[Any]) -> tuple[dict[str, Any], list[int]]:
     """The engine payload a page form stands for, and the form indexes of the KPI rows sent."""
-    text = lambda k: form.get(k, "").strip()  # noqa: E731
+    text = lambda k: form.get(k, "").strip()
     if event in ("edit_agreement", "change_kpis"):
         return _agreement_payload(form, comps)
     if event == "score":
@@ -138,7 +150,7 @@ def _rows_for_editor(kpis: list[Any], form: dict[str, str] | None) -> list[KpiRo
         except ValueError:
             count = 0
         for i in range(count):
-            g = lambda k: form.get(f"kpi-{i}-{k}", "")  # noqa: E731
+            g = lambda k, i=i: form.get(f"kpi-{i}-{k}", "")
             out.append(KpiRow(g("title"), g("source") or "role", g("weight"),
                               [g(f"level{n}") for n in LEVELS], g("evidence")))
         return out
@@ -179,15 +191,15 @@ def page_context(session: Session, viewer: Viewer, a: Appraisal, roles: frozense
             .where(OrgUnit.path.startswith(_root_path(unit)), Person.active.is_(True), Person.id != a.person_id)
             .order_by(Person.name_th).limit(500)).scalars())
     score_form = form if (form is not None and errors.form == "score") else None
-    return dict(
-        a=a, person=person, unit=unit, rnd=rnd, evaluator=evaluator, superior=superior, roles=sorted(roles),
-        kpis=kpis, comps=comps, rows=rows, editing=editing, events=events, form_events=FORM_EVENTS,
-        signatures=signatures, notes=notes, history=audit.history(session, "appraisal", a.id),
-        policy=policy, bands=[{"min": str(b.min), "th": b.th, "en": b.en} for b in policy.bands_of(a.staff_type)],
-        rating=rating, working=working, weight_total=sum(_as_weight(r.weight) for r in rows), sources=SOURCES, scale=COMPETENCY_SCALE, levels=LEVELS,
-        people=people, errors=errors, form=form or {}, score_form=score_form,
-        final_events=[e for e in events if e not in FORM_EVENTS],
-    )
+    return {
+        "a": a, "person": person, "unit": unit, "rnd": rnd, "evaluator": evaluator, "superior": superior, "roles": sorted(roles),
+        "kpis": kpis, "comps": comps, "rows": rows, "editing": editing, "events": events, "form_events": FORM_EVENTS,
+        "signatures": signatures, "notes": notes, "history": audit.history(session, "appraisal", a.id),
+        "policy": policy, "bands": [{"min": str(b.min), "th": b.th, "en": b.en} for b in policy.bands_of(a.staff_type)],
+        "rating": rating, "working": working, "weight_total": sum(_as_weight(r.weight) for r in rows), "sources": SOURCES, "scale": COMPETENCY_SCALE, "levels": LEVELS,
+        "people": people, "errors": errors, "form": form or {}, "score_form": score_form,
+        "final_events": [e for e in events if e not in FORM_EVENTS],
+    }
 
 
 def _as_weight(value: Any) -> int:
@@ -215,6 +227,7 @@ def appraisal_page(request: Request, appraisal_id: int, viewer: ViewerDep, sessi
     lang = lang_of(request, viewer)
     flash = (i18n.gettext(lang, "Done:") + " " + i18n.event_label(done, lang)) if done in MACHINE.events else None
     return render(request, "appraisal.html", viewer, flash=flash,
+                  summary_form_pdf=api_path(request, "summary_form", appraisal_id=a.id),
                   **page_context(session, viewer, a, roles, lang))
 
 

@@ -12,8 +12,18 @@ from starlette.datastructures import UploadFile
 
 from api import diagram, i18n
 from api.deps import SessionDep
-from api.pages.common import (FormDep, FormErrors, Viewer, ViewerDep, errors_from, form_dict, lang_of, not_found,
-                              render, status_of)
+from api.pages.common import (
+    FormDep,
+    FormErrors,
+    Viewer,
+    ViewerDep,
+    errors_from,
+    form_dict,
+    lang_of,
+    not_found,
+    render,
+    status_of,
+)
 from workflow import audit, engine
 from workflow.errors import NotFound, WorkflowError
 from workflow.machines.low_performer import MEASURES
@@ -38,10 +48,10 @@ def _context(session: Session, viewer: Viewer, case_id: int, errors: FormErrors 
     c = cases.get_case(session, viewer.actor, case_id)
     out = cases.case_out(session, viewer.actor, c)
     events = [e for e in out["available_events"] if e not in SYSTEM_EVENTS]
-    return dict(c=out, row=c, events=events, history=audit.history(session, "case", c.id),
-                errors=errors or FormErrors(), form=form or {},
-                statuses=("not_started", "in_progress", "done"),
-                measure_kinds=MEASURES)
+    return {"c": out, "row": c, "events": events, "history": audit.history(session, "case", c.id),
+                "errors": errors or FormErrors(), "form": form or {},
+                "statuses": ("not_started", "in_progress", "done"),
+                "measure_kinds": MEASURES}
 
 
 @router.get("/cases/{case_id}")

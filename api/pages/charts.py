@@ -1,8 +1,9 @@
 """Small inline SVG charts (no JavaScript, no network): stacked bars of rating counts."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
-from typing import Any, Sequence
+from typing import Any
 
 PALETTE = ("#15803d", "#65a30d", "#2563eb", "#d97706", "#b91c1c", "#7c3aed", "#0891b2")
 FONT = "Garuda, Loma, 'Noto Sans Thai', sans-serif"
@@ -15,8 +16,8 @@ def stacked_bars(groups: Sequence[dict[str, Any]], bands: Sequence[dict[str, str
     width, label_h, bar_h, gap = 600, 18, 20, 10
     legend_h = 24
     height = legend_h + len(groups) * (label_h + bar_h + gap) + 4
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-             f'aria-label="{escape(title)}" font-family="{FONT}" font-size="13">']
+    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+             f'aria-label="{escape(title)}" font-family="{FONT}" font-size="13">')]
     x = 0
     for i, b in enumerate(bands):
         name = band_name(b)

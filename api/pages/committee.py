@@ -11,8 +11,19 @@ from sqlmodel import Session
 from api import i18n
 from api.deps import SessionDep
 from api.pages.charts import stacked_bars
-from api.pages.common import (FormDep, FormErrors, Viewer, ViewerDep, errors_from, form_dict, forbidden, lang_of,
-                              not_found, render, status_of)
+from api.pages.common import (
+    FormDep,
+    FormErrors,
+    Viewer,
+    ViewerDep,
+    errors_from,
+    forbidden,
+    form_dict,
+    lang_of,
+    not_found,
+    render,
+    status_of,
+)
 from db.models import Round
 from workflow import committees
 from workflow.errors import NotFound, Problem, WorkflowError
@@ -42,8 +53,8 @@ def _context(session: Session, viewer: Viewer, committee_id: int | None, lang: s
     }
     rounds = {c.id: session.get(Round, c.round_id) for c in mine}
     band_names = {b["code"]: pick(b) for b in review.bands}
-    return dict(active="committee", committees=mine, chosen=chosen, review=review, charts=charts,
-                rounds=rounds, band_names=band_names)
+    return {"active": "committee", "committees": mine, "chosen": chosen, "review": review, "charts": charts,
+                "rounds": rounds, "band_names": band_names}
 
 
 @router.get("/committee")

@@ -8,28 +8,38 @@ from __future__ import annotations
 
 import hmac
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Annotated, Any, Iterable, Mapping
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData
 from jinja2 import pass_context
 from sqlalchemy import select
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.routing import NoMatchFound
 
 from api import i18n
 from api.deps import SAFE_METHODS, SessionDep, SettingsDep, _csrf_given
 from api.settings import Settings
 from db.models import Account, OrgUnit, Person, RoleAssignment
 from workflow import auth_service
+from workflow.calendar import BANGKOK
 from workflow.access import Actor
-from workflow.errors import Conflict, InvalidInput, NotAllowed, NotFound, Problem, WorkflowError
+from workflow.errors import (
+    Conflict,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    Problem,
+    WorkflowError,
+)
 
 HERE = Path(__file__).resolve().parent.parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -68,9 +78,18 @@ def _pick(ctx: Mapping[str, Any], th: str, en: str) -> str:
     return i18n.bilingual(th or "", en or "", ctx.get("lang", i18n.DEFAULT_LOCALE))
 
 
+@pass_context
+def _when(ctx: Mapping[str, Any], at: datetime | None) -> str:
+    """A stored UTC time as the reader's date and Bangkok time, e.g. 23 พฤศจิกายน 2569 18:41."""
+    if at is None:
+        return ""
+    local = (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).astimezone(BANGKOK)
+    return f"{i18n.format_date(local.date(), ctx.get('lang', i18n.DEFAULT_LOCALE))} {local:%H:%M}"
+
+
 env.globals.update(_=_gettext, gettext=_gettext, state_label=_state, event_label=_event,
                    role_label=_role, pick=_pick)
-env.filters.update(thaidate=_date, tojson_attr=lambda v: json.dumps(v, ensure_ascii=False, default=str))
+env.filters.update(thaidate=_date, when=_when, tojson_attr=lambda v: json.dumps(v, ensure_ascii=False, default=str))
 
 
 @dataclass(frozen=True)
@@ -236,3 +255,11 @@ def forbidden(request: Request, viewer: Viewer | None) -> HTMLResponse:
 def form_dict(form: Any) -> dict[str, str]:
     """A submitted form as plain strings (files dropped), to keep what was typed on an error."""
     return {k: v for k, v in form.multi_items() if isinstance(v, str)}
+
+
+def api_path(request: Request, route_name: str, **params: object) -> str | None:
+    """The path of a JSON API route by its name, or None if that route is not installed."""
+    try:
+        return str(request.app.url_path_for(route_name, **params))
+    except NoMatchFound:
+        return None

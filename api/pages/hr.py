@@ -13,8 +13,19 @@ from sqlmodel import Session
 
 from api import i18n
 from api.deps import SessionDep
-from api.pages.common import (FormDep, Viewer, ViewerDep, errors_from, form_dict, forbidden, lang_of,
-                              render, status_of)
+from api.i18n import N_
+from api.pages.common import (
+    FormDep,
+    Viewer,
+    ViewerDep,
+    api_path,
+    errors_from,
+    forbidden,
+    form_dict,
+    lang_of,
+    render,
+    status_of,
+)
 from api.pages.tasks import today_in_bangkok
 from db.models import Appraisal, Milestone, OrgUnit, Round
 from workflow import queries
@@ -54,7 +65,7 @@ def progress(session: Session, rnd: Round, milestones: list[Milestone]) -> tuple
     for unit_id, state, n in counts:
         by_unit[unit_id][state] = n
     units = {u.id: u for u in session.execute(select(OrgUnit).where(OrgUnit.id.in_(by_unit))).scalars()}
-    codes = [m.code for m in milestones if m.code in NOT_DONE_STATES and NOT_DONE_STATES[m.code]]
+    codes = [m.code for m in milestones if NOT_DONE_STATES.get(m.code)]
 
     def summarise(unit: OrgUnit | None, states: dict[str, int]) -> UnitProgress:
         live = {s: n for s, n in states.items() if s != "withdrawn"}
@@ -71,15 +82,27 @@ def progress(session: Session, rnd: Round, milestones: list[Milestone]) -> tuple
     return rows, summarise(None, dict(everything))
 
 
-def report_links(request: Request, rnd: Round) -> list[tuple[str, str]]:
-    """The report downloads the API offers for a round (whatever routes exist under /api/v1)."""
-    links = []
-    for route in request.app.routes:
-        path = getattr(route, "path", "")
-        methods = getattr(route, "methods", set()) or set()
-        if "GET" in methods and "{round_id}" in path and "report" in path and path.startswith("/api/v1"):
-            links.append((path.replace("{round_id}", str(rnd.id)), path.rsplit("/", 1)[-1]))
-    return links
+REPORTS = [("progress", N_("Round progress per unit")),
+           ("round_report", N_("Round report to the parent organisation")),
+           ("distribution", N_("Rating distribution per unit and evaluator")),
+           ("announcement", N_("Outstanding and very good staff (announcement)")),
+           ("ranking", N_("Ranking within each unit")),
+           ("kpi_cascade", N_("KPI cascade"))]
+FORMATS = ("xlsx", "csv", "pdf")
+
+
+def report_links(request: Request, rnd: Round) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(title, [(format, href)]) for each report the JSON API serves (none if its routes are absent)."""
+    out = []
+    for name, title in REPORTS:
+        base = api_path(request, "report", round_id=rnd.id, name=name)
+        if base:
+            out.append((title, [(fmt, f"{base}?format={fmt}") for fmt in FORMATS]))
+    forms = api_path(request, "round_forms", round_id=rnd.id)
+    if forms:
+        out.append((N_("Every summary form of the round"), [("zip", f"{forms}?format=zip"),
+                                                            ("pdf", f"{forms}?format=pdf")]))
+    return out
 
 
 def _cases(session: Session, viewer: Viewer, rnd: Round) -> list[dict]:
@@ -93,9 +116,9 @@ def _cases(session: Session, viewer: Viewer, rnd: Round) -> list[dict]:
 def _context(request: Request, session: Session, viewer: Viewer, round_id: int | None, today: date) -> dict:
     rounds = hr_rounds(session, viewer)
     chosen = next(((r, o) for r, o in rounds if r.id == round_id), rounds[0] if rounds else None)
-    ctx: dict = dict(active="hr", rounds=rounds, chosen=chosen, today=today,
-                     open_orgs=_open_orgs(session, viewer), default_year=fiscal_year_of(today),
-                     default_number=1 if today.month >= 10 or today.month <= 3 else 2)
+    ctx: dict = {"active": "hr", "rounds": rounds, "chosen": chosen, "today": today,
+                     "open_orgs": _open_orgs(session, viewer), "default_year": fiscal_year_of(today),
+                     "default_number": 1 if today.month >= 10 or today.month <= 3 else 2}
     if chosen:
         rnd = chosen[0]
         milestones = list(session.execute(select(Milestone).where(Milestone.round_id == rnd.id)

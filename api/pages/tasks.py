@@ -17,7 +17,15 @@ from sqlmodel import Session
 from api.deps import SessionDep
 from api.i18n import N_
 from api.pages.common import ViewerDep, render
-from db.models import (Appraisal, InboxMessage, Milestone, OrgUnit, Person, Round, Signature)
+from db.models import (
+    Appraisal,
+    InboxMessage,
+    Milestone,
+    OrgUnit,
+    Person,
+    Round,
+    Signature,
+)
 from workflow.calendar import BANGKOK
 from workflow.machines.appraisal import OPEN_STATES
 from workflow.machines.low_performer import FINAL_STATES as CASE_FINAL_STATES
@@ -69,7 +77,7 @@ def today_in_bangkok() -> date:
     return datetime.now(BANGKOK).date()
 
 
-def _candidates(session: Session, viewer_actor) -> list[tuple[Appraisal, str]]:  # noqa: ANN001
+def _candidates(session: Session, viewer_actor) -> list[tuple[Appraisal, str]]:
     """The open appraisals on which this person might have a move to make."""
     me = viewer_actor.person_id
     clauses = []
@@ -92,7 +100,7 @@ def _candidates(session: Session, viewer_actor) -> list[tuple[Appraisal, str]]: 
         .where(or_(*clauses), Appraisal.state.in_(OPEN_STATES)).order_by(Appraisal.id).limit(LIMIT)).all())
 
 
-def my_tasks(session: Session, actor, today: date) -> dict[str, list[Task]]:  # noqa: ANN001
+def my_tasks(session: Session, actor, today: date) -> dict[str, list[Task]]:
     rows = _candidates(session, actor)
     me = actor.person_id
     ids = [a.id for a, _ in rows]
@@ -133,7 +141,7 @@ def my_tasks(session: Session, actor, today: date) -> dict[str, list[Task]]:  # 
             for code in GROUPS if groups.get(code)}
 
 
-def _case_tasks(session: Session, actor, today: date) -> list[Task]:  # noqa: ANN001
+def _case_tasks(session: Session, actor, today: date) -> list[Task]:
     try:
         from workflow import cases
     except ModuleNotFoundError:
@@ -154,7 +162,7 @@ def _case_tasks(session: Session, actor, today: date) -> list[Task]:  # noqa: AN
     return out
 
 
-def my_appraisals(session: Session, actor) -> list[tuple[Appraisal, Round]]:  # noqa: ANN001
+def my_appraisals(session: Session, actor) -> list[tuple[Appraisal, Round]]:
     if actor.person_id is None:
         return []
     return list(session.execute(

@@ -7,9 +7,9 @@ import shutil
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -28,7 +28,7 @@ class Site:
     engine: object
     world: World
 
-    def session(self):  # noqa: ANN201
+    def session(self):
         return new_session(self.engine)
 
     def username(self, who: str) -> str:

@@ -150,6 +150,9 @@ def test_the_whole_cycle_through_the_pages(site, as_user):
 
     hr.reload()
     assert _bar_done(hr, "committee_review_done") == before + 2
+    progress_xlsx = hr.get_by_test_id("reports").locator("a").first.get_attribute("href")
+    download = hr.request.get(f"{site.url}{progress_xlsx}")  # the session cookie is enough for a GET
+    assert download.status == 200 and download.body()[:2] == b"PK"  # an .xlsx is a zip
     shot(hr, "08-hr-after")
 
     # --- the authority announces; the appraisee sees the result --------------------------------
@@ -288,3 +291,42 @@ def test_low_performer_case_page(site, as_user):
     shot(hr, "16-case")
     other = as_user("other", w=w)
     assert other.goto(f"{site.url}/cases/{case.id}").status == 404
+
+
+def test_a_stale_page_is_refused_with_a_message_and_nothing_changes(site, as_user):
+    w = site.new_world()
+    with site.session() as s:
+        aid = drive(s, w, "appraisee", until="evaluated")
+    ev = as_user("evaluator", w=w)
+    ev.goto(f"{site.url}/appraisals/{aid}")
+    with site.session() as s:  # meanwhile the appraisee acknowledges in another window
+        from workflow import engine
+        engine.fire(s, "appraisal", aid, "acknowledge", w.actors["appraisee"])
+    ev.fill("#witness_name", "นายพยาน")
+    ev.get_by_role("button", name="บันทึกการไม่ลงนามรับทราบ (มีพยาน)").click()
+    expect(ev.locator(".error-summary")).to_contain_text("ข้อมูลถูกแก้ไขแล้ว")
+    expect(ev.locator("#witness_name")).to_have_value("นายพยาน")  # what was typed is kept
+    with site.session() as s:
+        assert s.get(Appraisal, aid).refusal_witness is None
+
+
+def test_the_committee_returns_one_with_a_required_comment(site, as_user):
+    w = site.new_world()
+    with site.session() as s:
+        aid = drive(s, w, "appraisee", until="committee_review")
+        drive(s, w, "other", until="committee_review")
+    chair = as_user("chair", w=w)
+    chair.goto(f"{site.url}/committee")
+    expect(chair.get_by_test_id("review-count")).to_have_text("2")
+    chair.locator("summary", has_text="appraisee").click()
+    chair.get_by_role("button", name="ส่งคืนผู้ประเมิน").first.click()
+    comment = chair.locator(f"#return-{aid}-comment")
+    expect(comment).to_have_attribute("aria-invalid", "true")
+    expect(chair.locator(f"#return-{aid}-err")).to_contain_text("ต้องระบุความเห็น")
+    comment.fill("คะแนนสมรรถนะสูงกว่าหลักฐาน")
+    chair.locator(f'form[action$="/return/{aid}"] button').click()
+    expect(chair.get_by_test_id("review-count")).to_have_text("1")
+    assert _state(site, aid) == "evaluated"
+    ev = as_user("evaluator", w=w)
+    ev.goto(f"{site.url}/appraisals/{aid}")
+    expect(ev.get_by_test_id("history")).to_contain_text("คะแนนสมรรถนะสูงกว่าหลักฐาน")
