@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Callable, Sequence
 
+from workflow.calendar import thai_digits
 from workflow.machines.appraisal import STATES
 from workflow.machines.low_performer import MEASURE_TH, MEASURES, STATE_TH
 from workflow.reports.distribution import distribution, guideline_gap, overall, percent, rank
@@ -27,6 +28,9 @@ NOT_YET = {
     "committee_review_done": {"draft", "agreed", "monitored", "evaluated", "committee_review"},
     "results_announced": {"draft", "agreed", "monitored", "evaluated", "committee_review", "reviewed"},
 }
+MILESTONE_SHORT_TH = {"agreement_signed": "ลงนามข้อตกลง", "mid_round_review": "ติดตามระหว่างรอบ",
+                      "evaluation_submitted": "ส่งผลประเมิน", "committee_review_done": "กลั่นกรอง",
+                      "results_announced": "ประกาศผล"}
 MEASURE_STATUS_TH = {"done": "ดำเนินการแล้ว", "in_progress": "ระหว่างดำเนินการ",
                      "not_started": "ยังไม่ได้ดำเนินการ", "skipped": "ไม่ต้องดำเนินการ (ตามนโยบาย)"}
 
@@ -42,10 +46,12 @@ class Meta:
     today: date
     policy: str = ""
     date_text: Callable[[date], str] = date.isoformat
+    digits: str = "arabic"
 
     def lines(self) -> list[str]:
+        n = (lambda v: thai_digits(str(v))) if self.digits == "thai" else str
         return [f"หน่วยงาน / organisation: {self.org_name} ({self.org_code})",
-                f"ปีงบประมาณ {self.fiscal_year} รอบที่ {self.round_number} "
+                f"ปีงบประมาณ {n(self.fiscal_year)} รอบที่ {n(self.round_number)} "
                 f"({self.date_text(self.starts_on)} - {self.date_text(self.ends_on)})",
                 f"ข้อมูล ณ วันที่ / as of: {self.date_text(self.today)}"
                 + (f"  นโยบาย / policy: {self.policy}" if self.policy else "")]
@@ -130,7 +136,7 @@ def round_progress(meta: Meta, units: Sequence[Unit], appraisals: Sequence[Appra
     due = [(code, th, d) for code, th, d in milestones if code in NOT_YET]
     columns = [Column("unit", "หน่วยงาน", "unit", width=3), Column("total", "ทั้งหมด", "total", "int")]
     columns += [Column(f"state.{s}", STATE_NAMES[s][0], STATE_NAMES[s][1], "int") for s in STATES]
-    columns += [Column(f"overdue.{code}", f"เกินกำหนด: {th} ({meta.date_text(d)})", f"overdue: {code}", "int")
+    columns += [Column(f"overdue.{code}", f"เกินกำหนด{MILESTONE_SHORT_TH.get(code, th)}", f"overdue: {code}", "int")
                 for code, th, d in due]
     rows, totals = [], {c.key: 0 for c in columns[1:]}
     for u in units:
@@ -148,7 +154,8 @@ def round_progress(meta: Meta, units: Sequence[Unit], appraisals: Sequence[Appra
         rows.append(row)
     rows.append({"unit": "รวม / all", **totals})
     table = Table("progress", "ความก้าวหน้าของรอบการประเมิน ตามหน่วยงาน", "Round progress per unit",
-                  columns, rows, notes=[f"{th}: ครบกำหนด {meta.date_text(d)}" for code, th, d in due])
+                  columns, rows, notes=[f"เกินกำหนด{MILESTONE_SHORT_TH.get(code, th)}: {th} ครบกำหนด {meta.date_text(d)} "
+                         f"(นับเมื่อพ้นวันครบกำหนด / counted after the due date)" for code, th, d in due])
     return Report("progress", "รายงานความก้าวหน้าการประเมินผลการปฏิบัติราชการ", "Round progress",
                   meta.lines(), [table])
 

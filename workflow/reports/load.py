@@ -40,7 +40,8 @@ def round_for(session: Session, actor: Actor, round_id: int) -> tuple[Round, Org
 def meta_of(session: Session, rnd: Round, org: OrgUnit, today: date, digits: str) -> data.Meta:
     pv = session.get(PolicyVersion, rnd.policy_version_id)
     return data.Meta(org.code, org.name_th, rnd.fiscal_year, rnd.number, rnd.starts_on, rnd.ends_on, today,
-                     policy=f"{pv.code} v{pv.version}", date_text=partial(thai_date, digits=digits))
+                     policy=f"{pv.code} v{pv.version}", date_text=partial(thai_date, digits=digits),
+                     digits=digits)
 
 
 def units_of(session: Session, org: OrgUnit) -> list[data.Unit]:
