@@ -64,6 +64,7 @@ log = logging.getLogger("pmflow.notifications")
 SEND_TIME = time(8, 0)  # reminders go at 08:00 Bangkok time, `offset` days before the due date
 OVERDUE_TIME = time(8, 30)  # the daily overdue run
 BATCH = 1000  # digests per transaction
+INSERT_ROWS = 500  # rows per INSERT statement (14 parameters each: under SQLite's and PostgreSQL's limits)
 _IN_CHUNK = 5000  # ids per IN (...) query
 
 
@@ -126,10 +127,10 @@ def load_round_facts(session: Session, rnd: Round, states: Iterable[str], *, cas
             .join(Person, Person.id == Appraisal.person_id)
             .where(Appraisal.round_id == rnd.id, Appraisal.state.in_(states))
             .execution_options(yield_per=5000))
-        appraisals = [AppraisalFact(id=r[0], person_id=r[1], person_name=r[2], state=r[3], evaluator_id=r[4],
-                                    superior_id=r[5], signed_by=frozenset(signed.get(r[0], ())),
-                                    acknowledged=r[6] is not None, refused_with_witness=bool(r[7]),
-                                    superior_opinion_given=r[8] is not None)
+        none: frozenset[str] = frozenset()
+        frozen = {aid: frozenset(roles) for aid, roles in signed.items()}
+        appraisals = [AppraisalFact(r[0], r[1], r[2], r[3], r[4], r[5], frozen.get(r[0], none),
+                                    r[6] is not None, bool(r[7]), r[8] is not None)
                       for r in rows]
     committee = frozenset(session.execute(
         select(CommitteeMember.person_id).join(Committee, Committee.id == CommitteeMember.committee_id)
@@ -300,15 +301,19 @@ def decide(session: Session, found: list[Digest], *, now: datetime, settings: Se
                 elif channel == "email" and not d.recipient.email:
                     row.update(status="failed", next_attempt_at=None, last_error="no email address")
                 rows.append(row)
-        if rows:
-            stmt = (_insert(session, Outbox).on_conflict_do_nothing(index_elements=conflict_cols)
+        for i in range(0, len(rows), INSERT_ROWS):
+            # One multi-row INSERT per slice (not executemany: its RETURNING rows are spliced
+            # together at a cost quadratic in the slice), ON CONFLICT DO NOTHING: only the rows
+            # not decided before come back.
+            stmt = (_insert(session, Outbox).values(rows[i:i + INSERT_ROWS])
+                    .on_conflict_do_nothing(index_elements=conflict_cols)
                     .returning(Outbox.id, Outbox.recipient_person_id, Outbox.channel))
-            inserted = session.execute(stmt, rows).all()
+            inserted = session.execute(stmt).all()
             messages = [dict(person_id=pid, outbox_id=oid, subject=inbox[pid][0].subject,
                              body=inbox[pid][0].text, link=inbox[pid][1], created_at=now, read_at=None)
                         for oid, pid, channel in inserted if channel == "inbox"]
             if messages:
-                session.execute(_insert(session, InboxMessage), messages)
+                session.execute(_insert(session, InboxMessage).values(messages))
             for _, _, channel in inserted:
                 result.by_channel[channel] = result.by_channel.get(channel, 0) + 1
             result.decided += len(inserted)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, NamedTuple
 
 # The states an appraisal must have left by each milestone (cumulative, in workflow order).
 _BEFORE_AGREED = ("draft",)
@@ -47,9 +47,8 @@ ROUND_REPORT = "round_report"
 CASE_MEASURE = "case_measure"
 
 
-@dataclass(frozen=True)
-class AppraisalFact:
-    """The few fields of an appraisal that say whose move is next."""
+class AppraisalFact(NamedTuple):
+    """The few fields of an appraisal that say whose move is next (a tuple: 100,000 are cheap)."""
 
     id: int
     person_id: int

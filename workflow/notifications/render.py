@@ -66,13 +66,25 @@ def locale_of(value: str | None) -> str:
 
 
 def render(digest: Digest, *, base_url: str = "", digits: str = "arabic") -> Rendered:
+    """Subject, text and HTML of a digest in the recipient's language. The templates get plain
+    values and rows of tuples (few attribute lookups: the sandbox checks every one)."""
     locale = locale_of(digest.recipient.locale)
-    name = "escalation" if digest.kind == "escalation" else "digest"
     i = 0 if locale == "th" else 1
-    context = dict(d=digest, m=digest.milestone, base_url=base_url, digits=digits,
-                   action=lambda code: ACTIONS.get(code, (code, code))[i],
-                   measure=lambda code: MEASURES.get(code, (code, code))[i])
-    return render_template(name, locale, context)
+    m = digest.milestone
+
+    def rows(items: list) -> list[tuple[str, str, str, str]]:
+        return [(ACTIONS.get(it.action, (it.action, it.action))[i], it.subject_name,
+                 ", ".join(MEASURES.get(x, (x, x))[i] for x in it.detail.split(",")) if it.detail else "",
+                 base_url + it.link)
+                for it in items[:MAX_LISTED]]
+
+    context = dict(
+        kind=digest.kind, name=digest.recipient.name, milestone=(m.name_th, m.name_en)[i], due=m.due_on,
+        digits=digits, round_number=m.round_number, fiscal_year=m.fiscal_year, days_before=digest.days_before,
+        days_overdue=digest.days_overdue, count=len(digest.items), more=max(len(digest.items) - MAX_LISTED, 0),
+        more_link=base_url + digest.link, rows=rows(digest.items),
+        groups=[(digest.late_names.get(pid, str(pid)), len(items), rows(items)) for pid, items in digest.late.items()])
+    return render_template("escalation" if digest.kind == "escalation" else "digest", locale, context)
 
 
 def render_template(name: str, locale: str, context: dict) -> Rendered:
