@@ -10,7 +10,7 @@ import hmac
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -30,8 +30,8 @@ from api.deps import SAFE_METHODS, SessionDep, SettingsDep, _csrf_given
 from api.settings import Settings
 from db.models import Account, OrgUnit, Person, RoleAssignment
 from workflow import auth_service
-from workflow.calendar import BANGKOK
 from workflow.access import Actor
+from workflow.calendar import BANGKOK
 from workflow.errors import (
     Conflict,
     InvalidInput,
@@ -83,7 +83,7 @@ def _when(ctx: Mapping[str, Any], at: datetime | None) -> str:
     """A stored UTC time as the reader's date and Bangkok time, e.g. 23 พฤศจิกายน 2569 18:41."""
     if at is None:
         return ""
-    local = (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).astimezone(BANGKOK)
+    local = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(BANGKOK)
     return f"{i18n.format_date(local.date(), ctx.get('lang', i18n.DEFAULT_LOCALE))} {local:%H:%M}"
 
 

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timezone
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import and_, or_, select
 from sqlmodel import Session
 
 from api.deps import SessionDep
 from api.i18n import N_
-from api.pages.common import ViewerDep, render
+from api.pages.common import FormDep, ViewerDep, render
 from db.models import (
     Appraisal,
     InboxMessage,
@@ -29,6 +29,7 @@ from db.models import (
 from workflow.calendar import BANGKOK
 from workflow.machines.appraisal import OPEN_STATES
 from workflow.machines.low_performer import FINAL_STATES as CASE_FINAL_STATES
+from workflow.notifications import inbox as inbox_service
 from workflow.notifications import pending
 from workflow.queries import STATE_DEADLINE, committee_rounds
 
@@ -72,8 +73,6 @@ class Task:
 
 
 def today_in_bangkok() -> date:
-    from datetime import datetime
-
     return datetime.now(BANGKOK).date()
 
 
@@ -175,10 +174,12 @@ def tasks_page(request: Request, viewer: ViewerDep, session: SessionDep) -> Resp
     actor = viewer.actor
     today = today_in_bangkok()
     groups = my_tasks(session, actor, today)
-    inbox = []
-    if actor.person_id is not None:
-        inbox = list(session.execute(select(InboxMessage).where(InboxMessage.person_id == actor.person_id)
-                                     .order_by(InboxMessage.created_at.desc(), InboxMessage.id.desc())
-                                     .limit(20)).scalars())
+    inbox, _, unread = inbox_service.messages(session, actor, limit=20)
     return render(request, "tasks.html", viewer, active="tasks", groups=groups, group_titles=GROUPS,
-                  inbox=inbox, mine=my_appraisals(session, actor), today=today)
+                  inbox=inbox, unread=unread, mine=my_appraisals(session, actor), today=today)
+
+
+@router.post("/inbox/read-all")
+def read_all(viewer: ViewerDep, session: SessionDep, _form: FormDep) -> Response:
+    inbox_service.mark_all_read(session, viewer.actor, now=datetime.now(timezone.utc))
+    return RedirectResponse("/#h-inbox", status_code=303)

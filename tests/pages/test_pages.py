@@ -8,7 +8,7 @@ import re
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from db.models import Appraisal, LowPerformerCase
+from db.models import Appraisal, InboxMessage, LowPerformerCase
 from tests.flows import drive
 from tests.pages.conftest import shot
 
@@ -330,3 +330,21 @@ def test_the_committee_returns_one_with_a_required_comment(site, as_user):
     ev = as_user("evaluator", w=w)
     ev.goto(f"{site.url}/appraisals/{aid}")
     expect(ev.get_by_test_id("history")).to_contain_text("คะแนนสมรรถนะสูงกว่าหลักฐาน")
+
+
+def test_in_app_notifications_on_the_tasks_page(site, as_user):
+    w = site.new_world()
+    aid = _appraisal_id(site, "appraisee", w)
+    with site.session() as s:
+        s.add(InboxMessage(person_id=w.people["appraisee"].id, subject="เตือน: ลงนามข้อตกลงภายใน 7 วัน",
+                           body="รายการที่รอท่าน: ลงนามข้อตกลง", link=f"/appraisals/{aid}"))
+        s.commit()
+    me = as_user("appraisee", w=w)
+    expect(me.get_by_test_id("unread")).to_contain_text("1")
+    expect(me.get_by_role("link", name="เตือน: ลงนามข้อตกลงภายใน 7 วัน")).to_have_attribute("href", f"/appraisals/{aid}")
+    shot(me, "17-tasks-inbox")
+    me.get_by_role("button", name="ทำเครื่องหมายว่าอ่านแล้วทั้งหมด").click()
+    expect(me.get_by_test_id("unread")).to_have_count(0)
+    # a person never sees another's messages
+    other = as_user("other", w=w)
+    expect(other.get_by_text("เตือน: ลงนามข้อตกลงภายใน 7 วัน")).to_have_count(0)
