@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -19,7 +19,6 @@ from api.i18n import N_
 from api.pages.common import FormDep, ViewerDep, render
 from db.models import (
     Appraisal,
-    InboxMessage,
     Milestone,
     OrgUnit,
     Person,
@@ -181,5 +180,5 @@ def tasks_page(request: Request, viewer: ViewerDep, session: SessionDep) -> Resp
 
 @router.post("/inbox/read-all")
 def read_all(viewer: ViewerDep, session: SessionDep, _form: FormDep) -> Response:
-    inbox_service.mark_all_read(session, viewer.actor, now=datetime.now(timezone.utc))
+    inbox_service.mark_all_read(session, viewer.actor, now=datetime.now(UTC))
     return RedirectResponse("/#h-inbox", status_code=303)
