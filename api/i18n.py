@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -70,7 +70,7 @@ class _PoTranslations(NullTranslations):
     ugettext = gettext
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(locale: str) -> NullTranslations:
     if locale not in LOCALES:
         locale = DEFAULT_LOCALE
@@ -149,6 +149,7 @@ EVENT_LABELS = {
     "hand_over": N_("Hand over to another evaluator"),
     "withdraw": N_("Withdraw"),
     # low-performer case
+    "opened": N_("Case opened"),
     "edit_plan": N_("Save the plan"),
     "agree_plan": N_("Agree the plan"),
     "begin_coaching": N_("Begin coaching"),

@@ -348,3 +348,51 @@ def test_in_app_notifications_on_the_tasks_page(site, as_user):
     # a person never sees another's messages
     other = as_user("other", w=w)
     expect(other.get_by_text("เตือน: ลงนามข้อตกลงภายใน 7 วัน")).to_have_count(0)
+
+
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, button')]
+  .filter(el => el.type !== 'hidden' && !el.closest('template'))
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                && !(el.tagName === 'BUTTON' && el.textContent.trim()))
+  .map(el => el.outerHTML.slice(0, 120))"""
+
+
+def test_every_control_has_a_label_a_screen_reader_can_read(site, as_user):
+    w = site.new_world()
+    with site.session() as s:
+        monitored = drive(s, w, "appraisee", until="monitored")
+        in_review = drive(s, w, "other", until="committee_review")
+    for who, path in (("evaluator", f"/appraisals/{monitored}"), ("evaluator", "/"),
+                      ("hr", f"/appraisals/{monitored}"), ("hr", "/hr"), ("chair", "/committee"),
+                      ("superior", f"/appraisals/{in_review}")):
+        page = as_user(who, w=w)
+        page.goto(f"{site.url}{path}")
+        assert page.evaluate(UNLABELLED) == [], (who, path)
+        assert page.locator("h1").count() == 1 and page.locator("main#main").count() == 1
+
+
+def test_hr_opens_a_round_with_errors_next_to_the_fields(site, as_user):
+    w = site.new_world()
+    hr = as_user("hr", w=w)
+    hr.goto(f"{site.url}/hr")
+    hr.fill("#fiscal_year", "ปีหน้า")
+    hr.get_by_role("button", name="เปิดรอบ", exact=True).click()
+    expect(hr.locator("#err-fiscal_year")).to_contain_text("ปีงบประมาณต้องเป็นตัวเลข")
+    expect(hr.locator("#fiscal_year")).to_have_value("ปีหน้า")
+    hr.fill("#fiscal_year", "2569")
+    hr.select_option("#round", "1")  # the world opened round 1/2569 already
+    hr.get_by_role("button", name="เปิดรอบ", exact=True).click()
+    expect(hr.locator(".error-summary")).to_contain_text("เปิดแล้ว")
+    hr.select_option("#round", "2")
+    hr.get_by_role("button", name="เปิดรอบ", exact=True).click()
+    expect(hr.locator(".flash")).to_contain_text("เปิดรอบการประเมินแล้ว")
+    expect(hr.get_by_test_id("progress")).to_contain_text("2/2569")
+    with site.session() as s:
+        from db.models import Round
+        assert s.execute(select(Round).where(Round.org_unit_id == w.org.id, Round.number == 2)).scalar_one()
+    # in English, the same refusal reads in English
+    en = as_user("hr", w=w, lang="en")
+    en.goto(f"{site.url}/hr")
+    en.fill("#fiscal_year", "next")
+    en.get_by_role("button", name="Open the round").click()
+    expect(en.locator("#err-fiscal_year")).to_contain_text("the fiscal year must be a number")
