@@ -67,18 +67,23 @@ def appraisal_rows(session: Session, rnd: Round) -> list[data.AppraisalRow]:
             signed.setdefault(aid, set()).add(role)
     evaluator = Person.__table__.alias("evaluator")
     rows = session.execute(
-        select(Appraisal, Person, evaluator.c.name_th).join(Person, Person.id == Appraisal.person_id)
+        select(Appraisal.id, Appraisal.staff_type, Appraisal.org_unit_id, Appraisal.evaluator_id, Appraisal.state,
+               Appraisal.total_percent, Appraisal.rating_code,
+               func.length(func.trim(func.coalesce(Appraisal.development_plan, ""))) > 0,
+               Appraisal.acknowledged_at.is_not(None), Appraisal.refusal_witness, Appraisal.superior_opinion,
+               Person.code, Person.name_th, Person.position, evaluator.c.name_th)
+        .join(Person, Person.id == Appraisal.person_id)
         .outerjoin(evaluator, evaluator.c.id == Appraisal.evaluator_id)
         .where(Appraisal.round_id == rnd.id).order_by(Person.code)).all()
     return [data.AppraisalRow(
-        id=a.id, person_code=p.code, person_name=p.name_th, position=p.position, staff_type=a.staff_type,
-        unit_id=a.org_unit_id, evaluator_id=a.evaluator_id, evaluator_name=ename or "", state=a.state,
-        total_percent=a.total_percent, rating_code=a.rating_code, kpis=kpis.get(a.id, 0),
-        cascaded_kpis=cascaded.get(a.id, 0), agreement_signed={"appraisee", "evaluator"} <= signed.get(a.id, set()),
-        progress_notes=notes.get(a.id, 0), development_plan=bool((a.development_plan or "").strip()),
-        acknowledged=a.acknowledged_at is not None, refused_with_witness=bool(a.refusal_witness),
-        superior_opinion=a.superior_opinion is not None,
-    ) for a, p, ename in rows]
+        id=aid, person_code=code, person_name=name, position=position or "", staff_type=staff_type,
+        unit_id=unit_id, evaluator_id=evaluator_id, evaluator_name=ename or "", state=state,
+        total_percent=total, rating_code=rating, kpis=kpis.get(aid, 0), cascaded_kpis=cascaded.get(aid, 0),
+        agreement_signed={"appraisee", "evaluator"} <= signed.get(aid, set()), progress_notes=notes.get(aid, 0),
+        development_plan=bool(has_plan), acknowledged=bool(acknowledged), refused_with_witness=bool(witness),
+        superior_opinion=opinion is not None,
+    ) for (aid, staff_type, unit_id, evaluator_id, state, total, rating, has_plan, acknowledged, witness, opinion,
+           code, name, position, ename) in rows]
 
 
 def case_rows(session: Session, rnd: Round) -> list[data.CaseRow]:
