@@ -8,7 +8,7 @@ field csrf_token).
 from __future__ import annotations
 
 import hmac
-from typing import Annotated, Iterator
+from typing import Annotated, AsyncIterator
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
@@ -32,13 +32,23 @@ def get_engine(request: Request) -> Engine:
     return engine
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with Session(get_engine(request), expire_on_commit=False) as session:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One session per request. Async on purpose: opening and closing run on the event loop, so
+    a request never needs a worker thread to give its connection back (with a sync generator,
+    threads waiting for a pooled connection could starve the teardowns that free one)."""
+    session = Session(get_engine(request), expire_on_commit=False)
+    try:
         yield session
+    finally:
+        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+async def settings() -> Settings:
+    return get_settings()
+
+
+SettingsDep = Annotated[Settings, Depends(settings)]
 
 # Declared for the OpenAPI document (the "Authorize" button); the checks are ours below.
 bearer_scheme = HTTPBearer(auto_error=False, description="token from POST /api/v1/auth/login")
@@ -56,27 +66,35 @@ async def _csrf_given(request: Request, settings: Settings) -> str:
     return given
 
 
-async def _from_cookie(request: Request, session: Session, settings: Settings) -> auth_service.Authenticated | None:
+async def submitted_csrf(request: Request, settings: SettingsDep) -> str:
+    """The CSRF token an unsafe cookie-authenticated request carries (async: it may read the form)."""
+    if request.method in SAFE_METHODS or settings.cookie_name not in request.cookies:
+        return ""
+    return await _csrf_given(request, settings)
+
+
+CsrfDep = Annotated[str, Depends(submitted_csrf)]
+
+
+def _from_cookie(request: Request, session: Session, settings: Settings, given: str) -> auth_service.Authenticated | None:
     token = request.cookies.get(settings.cookie_name)
     if not token:
         return None
     found = auth_service.authenticate(session, token, kind="cookie", secret_key=settings.secret_key)
     if found is None:
         return None
-    if request.method not in SAFE_METHODS:
-        given = await _csrf_given(request, settings)
-        if not given or not hmac.compare_digest(given, found.csrf_token):
-            raise ApiError(403, "ไม่มีรหัสป้องกันการปลอมแปลงคำขอ (CSRF) หรือรหัสไม่ถูกต้อง",
-                           "missing or wrong CSRF token", field=settings.csrf_header)
+    if request.method not in SAFE_METHODS and not (given and hmac.compare_digest(given, found.csrf_token)):
+        raise ApiError(403, "ไม่มีรหัสป้องกันการปลอมแปลงคำขอ (CSRF) หรือรหัสไม่ถูกต้อง",
+                       "missing or wrong CSRF token", field=settings.csrf_header)
     return found
 
 
-async def authentication(request: Request, session: SessionDep, settings: SettingsDep,
-                         bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)] = None,
-                         _cookie: Annotated[str | None, Depends(cookie_scheme)] = None,
-                         ) -> auth_service.Authenticated | None:
-    """Who is calling (None: nobody signed in). Ends its read transaction so that SQLite's
-    write lock is not held while the route works."""
+def authentication(request: Request, session: SessionDep, settings: SettingsDep, csrf: CsrfDep,
+                   bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)] = None,
+                   _cookie: Annotated[str | None, Depends(cookie_scheme)] = None,
+                   ) -> auth_service.Authenticated | None:
+    """Who is calling (None: nobody signed in). Sync: the database work runs in a worker thread,
+    never on the event loop."""
     try:
         if bearer is not None:
             found = auth_service.authenticate(session, bearer.credentials, kind="bearer",
@@ -85,7 +103,7 @@ async def authentication(request: Request, session: SessionDep, settings: Settin
                 raise ApiError(401, "โทเค็นไม่ถูกต้องหรือหมดอายุ", "invalid or expired token",
                                field="Authorization", headers={"WWW-Authenticate": "Bearer"})
             return found
-        return await _from_cookie(request, session, settings)
+        return _from_cookie(request, session, settings, csrf)
     finally:
         _end_read(session)
 
@@ -100,26 +118,26 @@ def _end_read(session: Session) -> None:
 AuthDep = Annotated[auth_service.Authenticated | None, Depends(authentication)]
 
 
-def optional_actor(auth: AuthDep) -> Actor | None:
+async def optional_actor(auth: AuthDep) -> Actor | None:
     return auth.actor if auth else None
 
 
-def required_auth(auth: AuthDep) -> auth_service.Authenticated:
+async def required_auth(auth: AuthDep) -> auth_service.Authenticated:
     if auth is None:
         raise ApiError(401, "ต้องลงชื่อเข้าใช้", "sign in first", field="Authorization",
                        headers={"WWW-Authenticate": "Bearer"})
     return auth
 
 
-def required_actor(auth: Annotated[auth_service.Authenticated, Depends(required_auth)]) -> Actor:
+async def required_actor(auth: Annotated[auth_service.Authenticated, Depends(required_auth)]) -> Actor:
     return auth.actor
 
 
-async def cookie_actor(request: Request, session: SessionDep, settings: SettingsDep) -> Actor | None:
+def cookie_actor(request: Request, session: SessionDep, settings: SettingsDep, csrf: CsrfDep) -> Actor | None:
     """For the pages: the caller signed in by session cookie (CSRF-checked on unsafe methods),
     or None. Bearer tokens are ignored here."""
     try:
-        found = await _from_cookie(request, session, settings)
+        found = _from_cookie(request, session, settings, csrf)
         return found.actor if found else None
     finally:
         _end_read(session)
