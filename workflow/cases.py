@@ -437,12 +437,15 @@ def evidence_file(session: Session, actor: Actor, case_id: int, evidence_id: int
 
 def list_cases(session: Session, actor: Actor, *, round_id: int | None = None,
                state: str | None = None) -> list[LowPerformerCase]:
+    follow = Appraisal.__table__.alias("follow_up")
     stmt = (select(LowPerformerCase).join(OrgUnit, OrgUnit.id == LowPerformerCase.org_unit_id)
-            .join(Appraisal, Appraisal.id == LowPerformerCase.appraisal_id))
+            .join(Appraisal, Appraisal.id == LowPerformerCase.appraisal_id)
+            .outerjoin(follow, follow.c.id == LowPerformerCase.follow_up_appraisal_id))
     if not actor.is_admin and not actor.is_system:
         who = []
-        if actor.person_id is not None:
-            who += [LowPerformerCase.person_id == actor.person_id, Appraisal.evaluator_id == actor.person_id]
+        if actor.person_id is not None:  # the same people as `case_roles`
+            who += [LowPerformerCase.person_id == actor.person_id, Appraisal.evaluator_id == actor.person_id,
+                    follow.c.evaluator_id == actor.person_id]
         who += [OrgUnit.path.startswith(p) for r, p in actor.scoped_roles if r in ("hr", "authority")]
         if not who:
             return []

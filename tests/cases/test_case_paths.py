@@ -105,6 +105,11 @@ def test_low_again_escalates_flags_and_notifies_hr_and_the_authority(session):
     fire(session, c, "record_decision", "authority", w, note="ส่งเรื่องให้คณะกรรมการสอบข้อเท็จจริง")
     assert audit.history(session, "case", c.id)[-1].actor == w.actors["authority"].name
     assert audit.verify(session) == []
+    # The SQL list filter and the role rule agree, for everyone.
+    every = list(session.execute(select(LowPerformerCase)).scalars())
+    for who, actor in w.actors.items():
+        listed = {x.id for x in cases.list_cases(session, actor)}
+        assert listed == {x.id for x in every if cases.roles(session, actor, x)}, who
 
 
 def test_still_low_counts_rounds_until_the_policys_limit(session):
