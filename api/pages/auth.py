@@ -1,6 +1,9 @@
 """Signing in and out, and the language switch."""
 from __future__ import annotations
 
+import hmac
+import secrets
+
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -22,17 +25,32 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+LOGIN_CSRF = "pmflow_login_csrf"  # before a session exists: a double-submit token against login CSRF
+
+
+def _login_form(request: Request, status_code: int = 200, **context: object) -> Response:
+    token = request.cookies.get(LOGIN_CSRF) or secrets.token_urlsafe(24)
+    response = render(request, "login.html", None, status_code, login_csrf=token, **context)
+    response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="strict", path="/login")
+    return response
+
+
 @router.get("/login")
 def login_page(request: Request, viewer: OptionalViewerDep, next: str = "/") -> Response:
     if viewer is not None:
         return RedirectResponse(safe_next(next), status_code=303)
-    return render(request, "login.html", None, next=safe_next(next))
+    return _login_form(request, next=safe_next(next))
 
 
 @router.post("/login")
 def login(request: Request, session: SessionDep, settings: SettingsDep, username: str = Form(""),
-          password: str = Form(""), next: str = Form("/")) -> Response:
+          password: str = Form(""), next: str = Form("/"), login_csrf: str = Form("")) -> Response:
     errors = FormErrors(form="login")
+    cookie = request.cookies.get(LOGIN_CSRF, "")
+    if not (cookie and login_csrf and hmac.compare_digest(cookie, login_csrf)):
+        errors.general.append(Problem("login_csrf", "แบบฟอร์มหมดอายุ กรุณาลงชื่อเข้าใช้อีกครั้ง",
+                                      "the form expired; please sign in again"))
+        return _login_form(request, 403, errors=errors, form={"username": username}, next=safe_next(next))
     if not username.strip():
         errors.by_field["username"] = [Problem("username", "กรุณากรอกชื่อผู้ใช้", "enter your username")]
     if not password:
@@ -46,8 +64,8 @@ def login(request: Request, session: SessionDep, settings: SettingsDep, username
             errors.general.append(Problem("password", *str(exc).split(" / ", 1)))
         except Unauthenticated as exc:
             errors.by_field["password"] = [Problem("password", exc.th, exc.en)]
-    return render(request, "login.html", None, 401 if errors.by_field.get("password") else 422,
-                  errors=errors, form={"username": username}, next=safe_next(next))
+    return _login_form(request, 401 if errors.by_field.get("password") else 422,
+                       errors=errors, form={"username": username}, next=safe_next(next))
 
 
 @router.post("/logout")

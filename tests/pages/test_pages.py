@@ -39,6 +39,19 @@ def test_login_errors_keep_the_username_and_show_next_to_the_field(site, browser
     expect(page.locator("#password")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#username")).to_have_value(site.username("evaluator"))
     shot(page, "01-login-error")
+    page.fill("#password", "pw-evaluator")
+    page.press("#password", "Enter")
+    expect(page).to_have_url(f"{site.url}/")
+    expect(page.get_by_test_id("user-name")).to_have_text("evaluator")
+    headers = page.request.get(f"{site.url}/").headers
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    page.get_by_role("button", name="ออกจากระบบ").click()
+    expect(page).to_have_url(re.compile(r"/login$"))
+    assert page.goto(f"{site.url}/").url.startswith(f"{site.url}/login")  # the session is gone
+    # a sign-in posted from elsewhere (no login token) is refused
+    status = page.evaluate("""async (url) => (await fetch(url, {method: 'POST', headers: {'Content-Type':
+        'application/x-www-form-urlencoded'}, body: 'username=x&password=y'})).status""", f"{site.url}/login")
+    assert status == 403
     ctx.close()
 
 
