@@ -26,6 +26,7 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 LOCALES = ("th", "en")
 DEFAULT_LOCALE = "th"
 COOKIE = "pmflow_lang"
+DIGITS_COOKIE = "pmflow_digits"  # dates with Thai digits (๓๑ มีนาคม ๒๕๖๙) or Arabic ones, by choice
 DOMAIN = "messages"
 EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
              "September", "October", "November", "December")
@@ -97,7 +98,7 @@ def format_date(day: date | None, locale: str, *, digits: str = "arabic") -> str
     if day is None:
         return ""
     if locale == "th":
-        return thai_date(day, digits=digits)
+        return thai_date(day, digits="thai" if digits == "thai" else "arabic")
     return f"{day.day} {EN_MONTHS[day.month - 1]} {day.year}"
 
 

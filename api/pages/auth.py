@@ -76,6 +76,14 @@ def logout(viewer: ViewerDep, session: SessionDep, settings: SettingsDep) -> Res
     return response
 
 
+@router.get("/digits/{style}")
+def switch_digits(style: str, next: str = "/") -> Response:
+    response = RedirectResponse(safe_next(next), status_code=303)
+    if style in ("thai", "arabic"):
+        response.set_cookie(i18n.DIGITS_COOKIE, style, max_age=365 * 24 * 3600, samesite="lax", path="/")
+    return response
+
+
 @router.get("/lang/{code}")
 def switch_language(code: str, next: str = "/") -> Response:
     response = RedirectResponse(safe_next(next), status_code=303)

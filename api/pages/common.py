@@ -31,7 +31,7 @@ from api.settings import Settings
 from db.models import Account, OrgUnit, Person, RoleAssignment
 from workflow import auth_service
 from workflow.access import Actor
-from workflow.calendar import BANGKOK
+from workflow.calendar import BANGKOK, thai_digits
 from workflow.errors import (
     Conflict,
     InvalidInput,
@@ -55,7 +55,7 @@ def _gettext(ctx: Mapping[str, Any], text: str, **kw: Any) -> str:
 
 @pass_context
 def _date(ctx: Mapping[str, Any], day: date | None) -> str:
-    return i18n.format_date(day, ctx.get("lang", i18n.DEFAULT_LOCALE))
+    return i18n.format_date(day, ctx.get("lang", i18n.DEFAULT_LOCALE), digits=ctx.get("digits", "arabic"))
 
 
 @pass_context
@@ -84,7 +84,10 @@ def _when(ctx: Mapping[str, Any], at: datetime | None) -> str:
     if at is None:
         return ""
     local = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(BANGKOK)
-    return f"{i18n.format_date(local.date(), ctx.get('lang', i18n.DEFAULT_LOCALE))} {local:%H:%M}"
+    digits = ctx.get("digits", "arabic")
+    clock = f"{local:%H:%M}"
+    day = i18n.format_date(local.date(), ctx.get("lang", i18n.DEFAULT_LOCALE), digits=digits)
+    return f"{day} {thai_digits(clock) if digits == 'thai' and ctx.get('lang') == 'th' else clock}"
 
 
 env.globals.update(_=_gettext, gettext=_gettext, state_label=_state, event_label=_event,
@@ -246,7 +249,9 @@ def render(request: Request, name: str, viewer: Viewer | None, status_code: int 
     lang = lang_of(request, viewer)
     context.setdefault("errors", FormErrors())
     context.setdefault("form", {})
-    response = templates.TemplateResponse(request, name, {"viewer": viewer, "lang": lang, **context},
+    digits = "thai" if request.cookies.get(i18n.DIGITS_COOKIE) == "thai" else "arabic"
+    response = templates.TemplateResponse(request, name, {"viewer": viewer, "lang": lang, "digits": digits,
+                                                          **context},
                                           status_code=status_code)
     response.headers.update(SECURITY_HEADERS)
     if viewer is not None:

@@ -409,3 +409,14 @@ def test_hr_opens_a_round_with_errors_next_to_the_fields(site, as_user):
     en.fill("#fiscal_year", "next")
     en.get_by_role("button", name="Open the round").click()
     expect(en.locator("#err-fiscal_year")).to_contain_text("the fiscal year must be a number")
+
+
+def test_dates_in_thai_digits_by_choice(site, as_user):
+    w = site.new_world()
+    me = as_user("appraisee", w=w)
+    due = me.locator(".due").first
+    expect(due).to_contain_text("2568")
+    me.get_by_role("link", name="๑๒๓").click()
+    expect(me.locator(".due").first).to_contain_text("๒๕๖๘")
+    me.get_by_role("link", name="123", exact=True).click()
+    expect(me.locator(".due").first).to_contain_text("2568")
