@@ -294,6 +294,8 @@ class Evidence(SQLModel, table=True):
     case_id: Optional[int] = Field(default=None, foreign_key="low_performer_case.id", index=True)
     measure_id: Optional[int] = Field(default=None, foreign_key="case_measure.id")
     round_id: Optional[int] = Field(default=None, foreign_key="round.id")
+    # For a round's evidence (the report to the parent organisation): the PM step it supports.
+    step: Optional[str] = Field(default=None, max_length=64)
     filename: str = Field(max_length=300)
     content_type: str = Field(default="application/octet-stream", max_length=200)
     sha256: str = Field(max_length=64)

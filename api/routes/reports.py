@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, File, Form, Path, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 
 from api.deps import ActorDep, SessionDep
 from api.errors import responses
-from workflow.reports import forms, load, writers
+from workflow.reports import evidence, forms, load, writers
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 RoundId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -65,3 +66,53 @@ def round_forms(round_id: RoundId, session: SessionDep, actor: ActorDep,
                 format: Literal["zip", "pdf"] = "zip", digits: Digits = "arabic") -> Response:
     content = forms.round_forms(session, actor, round_id, fmt=format, digits=digits)
     return _download(content, format, f"forms-round-{round_id}.{format}")
+
+
+class RoundEvidenceOut(BaseModel):
+    id: int
+    step: str | None
+    filename: str
+    sha256: str
+    note: str
+    size: int
+
+
+def _evidence_out(ev) -> RoundEvidenceOut:  # noqa: ANN001
+    return RoundEvidenceOut(id=ev.id, step=ev.step, filename=ev.filename, sha256=ev.sha256, note=ev.note,
+                            size=len(ev.content or b""))
+
+
+@router.post("/rounds/{round_id}/evidence", response_model=RoundEvidenceOut, status_code=201,
+             responses=responses(401, 403, 404, 413, 422),
+             summary="Attach evidence to a PM step of the round (HR) / แนบหลักฐานประกอบรายงาน",
+             description="step: " + ", ".join(evidence.STEP_CODES) + ". A file (stored with its SHA-256) or a note.")
+async def add_round_evidence(round_id: RoundId, session: SessionDep, actor: ActorDep,
+                             step: Annotated[str, Form(max_length=64)],
+                             file: Annotated[UploadFile | None, File()] = None,
+                             note: Annotated[str, Form(max_length=8000)] = "") -> RoundEvidenceOut:
+    content = await file.read() if file is not None else b""
+    ev = evidence.add(session, actor, round_id, step=step, filename=(file.filename or "") if file else "",
+                      content=content, content_type=(file.content_type or "application/octet-stream") if file else "",
+                      note=note)
+    return _evidence_out(ev)
+
+
+@router.get("/rounds/{round_id}/evidence", response_model=list[RoundEvidenceOut], responses=responses(401, 404, 422),
+            summary="The evidence attached to the round's PM steps")
+def list_round_evidence(round_id: RoundId, session: SessionDep, actor: ActorDep) -> list[RoundEvidenceOut]:
+    return [_evidence_out(ev) for ev in evidence.of_round(session, actor, round_id)]
+
+
+@router.get("/rounds/{round_id}/evidence/{evidence_id}", response_class=Response,
+            responses={200: {"description": "the file as uploaded (a note as text/plain)",
+                             "content": {"application/octet-stream": {}, "text/plain": {}}},
+                       **responses(401, 404, 422)})
+def download_round_evidence(round_id: RoundId, evidence_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+                            session: SessionDep, actor: ActorDep) -> Response:
+    ev = evidence.one(session, actor, round_id, evidence_id)
+    if not ev.filename:
+        return Response(ev.note.encode("utf-8"), media_type="text/plain; charset=utf-8",
+                        headers={"X-Content-SHA256": ev.sha256})
+    return Response(ev.content, media_type=ev.content_type,
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(ev.filename)}",
+                             "X-Content-SHA256": ev.sha256})

@@ -109,3 +109,16 @@ def test_roster_preview_and_import_over_http(client, w, as_):
     assert r.status_code == 200 and r.json()["counts"]["new"] == 1
     assert client.post(f"/api/v1/orgs/{w.org.code}/roster/preview", headers=as_("evaluator"),
                        files={"file": ("staff.csv", good.encode(), "text/csv")}).status_code == 403
+
+
+def test_round_evidence_over_http(client, w, as_):
+    rid = w.opened.round.id
+    r = client.post(f"/api/v1/rounds/{rid}/evidence", headers=as_("hr"), data={"step": "agreement"},
+                    files={"file": ("kpi-meeting.pdf", b"%PDF-1.4 minutes", "application/pdf")})
+    assert r.status_code == 201, r.text
+    eid = r.json()["id"]
+    assert client.post(f"/api/v1/rounds/{rid}/evidence", headers=as_("hr"), data={"step": "agreement"}).status_code == 422
+    listed = client.get(f"/api/v1/rounds/{rid}/evidence", headers=as_("authority")).json()
+    assert [(e["id"], e["step"], e["filename"]) for e in listed] == [(eid, "agreement", "kpi-meeting.pdf")]
+    assert client.get(f"/api/v1/rounds/{rid}/evidence/{eid}", headers=as_("hr")).content == b"%PDF-1.4 minutes"
+    assert client.get(f"/api/v1/rounds/{rid}/evidence/{eid}", headers=as_("evaluator")).status_code == 404

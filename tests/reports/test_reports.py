@@ -135,3 +135,30 @@ def test_only_hr_authority_and_admin_see_round_reports(session, round_done):
     with pytest.raises(InvalidInput):
         load.build(session, w.actors["hr"], w.opened.round.id, "salaries")
     assert load.build(session, w.actors["admin"], w.opened.round.id, "ranking").tables
+
+
+def test_hr_attaches_evidence_to_a_step_and_the_round_report_cites_it(session, round_done):
+    from workflow import audit
+    from workflow.errors import NotAllowed
+    from workflow.reports import evidence
+
+    w, _, _ = round_done
+    rid = w.opened.round.id
+    minutes = "รายงานการประชุมถ่ายทอดตัวชี้วัด".encode("utf-8")
+    ev = evidence.add(session, w.actors["hr"], rid, step="cascade", filename="minutes.pdf", content=minutes,
+                      content_type="application/pdf")
+    evidence.add(session, w.actors["hr"], rid, step="committee", note="คำสั่งแต่งตั้งคณะกรรมการ ที่ 12/2569")
+    with pytest.raises(InvalidInput) as exc:
+        evidence.add(session, w.actors["hr"], rid, step="lunch", note="x")
+    assert exc.value.problems[0].field == "step"
+    with pytest.raises(NotAllowed):
+        evidence.add(session, w.actors["authority"], rid, step="cascade", note="x")
+    with pytest.raises(NotFound):
+        evidence.add(session, w.actors["evaluator"], rid, step="cascade", note="x")
+    import hashlib
+    assert ev.sha256 == hashlib.sha256(minutes).hexdigest()
+    steps = {r["code"]: r for r in load.build(session, w.actors["hr"], rid, "round_report").table("steps").rows}
+    assert steps["cascade"]["evidence"].endswith("แนบ: minutes.pdf")
+    assert steps["committee"]["evidence"].endswith("แนบ: คำสั่งแต่งตั้งคณะกรรมการ ที่ 12/2569")
+    assert [e.event for e in audit.history(session, "round", rid)] == ["open_round", "add_evidence", "add_evidence"]
+    assert [e.id for e in evidence.of_round(session, w.actors["authority"], rid)][0] == ev.id

@@ -258,29 +258,29 @@ def _live(a: AppraisalRow) -> bool:
 
 
 PAST_DRAFT = {"agreed", "monitored", "evaluated", "committee_review", "reviewed", "announced"}
-# (stage, step th, step en, done?, evidence sentence) following seed 001's report form.
-STEPS: list[tuple[str, str, str, Callable[[AppraisalRow], bool], Callable[[list[AppraisalRow]], str]]] = [
-    ("๑ การวางแผนการปฏิบัติงาน", "ถ่ายทอดเป้าหมายองค์กรและหน่วยงาน", "organisation goals cascaded",
+# (code, stage, step th, step en, done?, evidence sentence) following seed 001's report form.
+STEPS: list[tuple[str, str, str, str, Callable[[AppraisalRow], bool], Callable[[list[AppraisalRow]], str]]] = [
+    ("cascade", "๑ การวางแผนการปฏิบัติงาน", "ถ่ายทอดเป้าหมายองค์กรและหน่วยงาน", "organisation goals cascaded",
      lambda a: a.cascaded_kpis > 0, lambda rows: f"ตัวชี้วัดรายบุคคลที่ถ่ายทอดจากองค์กร {sum(a.cascaded_kpis for a in rows)} ตัว"),
-    ("๑ การวางแผนการปฏิบัติงาน", "ตกลงร่วมกันเกี่ยวกับเป้าหมายและตัวชี้วัดผลงาน", "performance agreement signed",
+    ("agreement", "๑ การวางแผนการปฏิบัติงาน", "ตกลงร่วมกันเกี่ยวกับเป้าหมายและตัวชี้วัดผลงาน", "performance agreement signed",
      lambda a: a.state in PAST_DRAFT, lambda rows: f"ข้อตกลงที่ลงนามทั้งสองฝ่าย {sum(a.agreement_signed for a in rows)} ฉบับ"),
-    ("๒ การติดตามและพัฒนา", "ติดตามงานอย่างต่อเนื่อง สนับสนุนและช่วยเหลือ", "monitoring during the round",
+    ("monitoring", "๒ การติดตามและพัฒนา", "ติดตามงานอย่างต่อเนื่อง สนับสนุนและช่วยเหลือ", "monitoring during the round",
      lambda a: a.state in PAST_DRAFT - {"agreed"}, lambda rows: f"บันทึกการติดตามผล {sum(a.progress_notes for a in rows)} รายการ"),
-    ("๒ การติดตามและพัฒนา", "ให้คำแนะนำ สอนงาน และข้อมูลป้อนกลับ", "coaching and feedback notes",
+    ("feedback", "๒ การติดตามและพัฒนา", "ให้คำแนะนำ สอนงาน และข้อมูลป้อนกลับ", "coaching and feedback notes",
      lambda a: a.progress_notes > 0, lambda rows: f"ผู้ที่มีบันทึกความก้าวหน้า {sum(a.progress_notes > 0 for a in rows)} คน"),
-    ("๓ การประเมินผลการปฏิบัติงาน", "ประเมินผลสัมฤทธิ์ของงานและสมรรถนะ", "results and competencies scored",
+    ("evaluation", "๓ การประเมินผลการปฏิบัติงาน", "ประเมินผลสัมฤทธิ์ของงานและสมรรถนะ", "results and competencies scored",
      lambda a: a.total_percent is not None, lambda rows: f"แบบประเมินที่คำนวณคะแนนแล้ว {sum(a.total_percent is not None for a in rows)} ฉบับ"),
-    ("๓ การประเมินผลการปฏิบัติงาน", "จัดทำแผนพัฒนาผลการปฏิบัติราชการรายบุคคล", "individual development plan",
+    ("development_plan", "๓ การประเมินผลการปฏิบัติงาน", "จัดทำแผนพัฒนาผลการปฏิบัติราชการรายบุคคล", "individual development plan",
      lambda a: a.development_plan, lambda rows: f"แผนพัฒนารายบุคคล {sum(a.development_plan for a in rows)} ฉบับ"),
-    ("๓ การประเมินผลการปฏิบัติงาน", "แจ้งผลการประเมินและลงนามรับทราบ", "result acknowledged (or refusal witnessed)",
+    ("acknowledgment", "๓ การประเมินผลการปฏิบัติงาน", "แจ้งผลการประเมินและลงนามรับทราบ", "result acknowledged (or refusal witnessed)",
      lambda a: a.acknowledged or a.refused_with_witness,
      lambda rows: f"ลงนามรับทราบ {sum(a.acknowledged for a in rows)} ราย ปฏิเสธโดยมีพยาน {sum(a.refused_with_witness for a in rows)} ราย"),
-    ("๓ การประเมินผลการปฏิบัติงาน", "ผู้บังคับบัญชาเหนือขึ้นไปให้ความเห็น", "superior's opinion given",
+    ("superior_opinion", "๓ การประเมินผลการปฏิบัติงาน", "ผู้บังคับบัญชาเหนือขึ้นไปให้ความเห็น", "superior's opinion given",
      lambda a: a.superior_opinion, lambda rows: f"ความเห็นผู้บังคับบัญชาเหนือขึ้นไป {sum(a.superior_opinion for a in rows)} ฉบับ"),
-    ("๓ การประเมินผลการปฏิบัติงาน", "คณะกรรมการกลั่นกรองผลการประเมิน", "screening committee review",
+    ("committee", "๓ การประเมินผลการปฏิบัติงาน", "คณะกรรมการกลั่นกรองผลการประเมิน", "screening committee review",
      lambda a: a.state in ("reviewed", "announced"),
      lambda rows: f"ผ่านการกลั่นกรอง {sum(a.state in ('reviewed', 'announced') for a in rows)} ฉบับ (บันทึกการพิจารณาในประวัติ)"),
-    ("๓ การประเมินผลการปฏิบัติงาน", "ประกาศผลการประเมิน", "results announced",
+    ("announcement", "๓ การประเมินผลการปฏิบัติงาน", "ประกาศผลการประเมิน", "results announced",
      lambda a: a.state == "announced", lambda rows: f"ประกาศผลแล้ว {sum(a.state == 'announced' for a in rows)} ราย"),
 ]
 
@@ -305,7 +305,7 @@ def _follow_up_status(c: CaseRow) -> str:
 
 
 def round_report(meta: Meta, bands: Sequence[Band], units: Sequence[Unit], appraisals: Sequence[AppraisalRow],
-                 cases: Sequence[CaseRow]) -> Report:
+                 cases: Sequence[CaseRow], attached: dict[str, list[str]] | None = None) -> Report:
     """The report to the parent organisation: the PM process steps done with evidence, and every
     low-performer case with the status of each measure (seed 001's forms)."""
     live = [a for a in appraisals if _live(a)]
@@ -314,11 +314,14 @@ def round_report(meta: Meta, bands: Sequence[Band], units: Sequence[Unit], appra
                  Column("percent", "ร้อยละ", "%", "percent"), Column("status", "ผลการดำเนินงาน", "status", width=2),
                  Column("evidence", "หลักฐานประกอบ", "evidence", width=4)]
     step_rows = []
-    for stage, th, en, done_if, evidence in STEPS:
+    attached = attached or {}
+    for code, stage, th, en, done_if, evidence in STEPS:
         done = sum(1 for a in live if done_if(a))
-        step_rows.append({"stage": stage, "step": th, "step_en": en, "done": done, "of": len(live),
+        proof = [evidence(live)] if done else []
+        proof += [f"แนบ: {name}" for name in attached.get(code, [])]
+        step_rows.append({"code": code, "stage": stage, "step": th, "step_en": en, "done": done, "of": len(live),
                           "percent": percent(done, len(live)), "status": _status(done, len(live)),
-                          "evidence": evidence(live) if done else "-"})
+                          "evidence": "; ".join(proof) or "-"})
     unit_name = {u.id: u.name for u in units}
     case_cols = [Column("no", "ลำดับ", "no.", "int"), Column("name", "ชื่อ-สกุล", "name", width=3),
                  Column("unit", "หน่วยงาน", "unit", width=2), Column("total_percent", "ผลการประเมิน", "total %", "percent"),

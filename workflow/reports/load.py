@@ -140,6 +140,17 @@ def cascade_rows(session: Session, rnd: Round, org: OrgUnit) -> list[data.Cascad
     return rows
 
 
+def attached_evidence(session: Session, rnd: Round) -> dict[str, list[str]]:
+    """Files and notes HR attached to each PM step of the round (see reports/evidence.py)."""
+    out: dict[str, list[str]] = {}
+    for step, filename, note in session.execute(
+            select(Evidence.step, Evidence.filename, Evidence.note)
+            .where(Evidence.round_id == rnd.id, Evidence.case_id.is_(None), Evidence.step.is_not(None))
+            .order_by(Evidence.id)):
+        out.setdefault(step, []).append(filename or note)
+    return out
+
+
 def milestones_of(session: Session, rnd: Round) -> list[tuple[str, str, date]]:
     return [(m.code, m.name_th, m.due_on) for m in session.execute(
         select(Milestone).where(Milestone.round_id == rnd.id).order_by(Milestone.due_on)).scalars()]
@@ -159,7 +170,8 @@ def build(session: Session, actor: Actor, round_id: int, name: str, *, today: da
     units = units_of(session, org)
     builders: dict[str, Callable[[], Report]] = {
         "progress": lambda: data.round_progress(meta, units, appraisal_rows(session, rnd), milestones_of(session, rnd)),
-        "round_report": lambda: data.round_report(meta, bands, units, appraisal_rows(session, rnd), case_rows(session, rnd)),
+        "round_report": lambda: data.round_report(meta, bands, units, appraisal_rows(session, rnd), case_rows(session, rnd),
+                                                  attached_evidence(session, rnd)),
         "distribution": lambda: data.rating_distribution(meta, bands, units, appraisal_rows(session, rnd),
                                                          dict(policy.guideline_distribution)),
         "announcement": lambda: data.announcement_list(meta, bands, units, appraisal_rows(session, rnd)),

@@ -1,4 +1,5 @@
-"""Schema changes for: committee, low-performer cases, reports (issue 4). Empty until that work needs one.
+"""Schema changes for: committee, low-performer cases, reports (issue 4): a round's evidence names
+the PM process step it supports (evidence.step).
 
 Revision ID: 0003_cases
 Revises: 0002_api
@@ -14,8 +15,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("evidence") as batch:
+        batch.add_column(sa.Column("step", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("evidence") as batch:
+        batch.drop_column("step")
