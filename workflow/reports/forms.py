@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from db.models import Appraisal, OrgUnit, Person, Round, Signature
-from workflow import appraisals, scoring
+from workflow import appraisals, queries, scoring
 from workflow.access import Actor
 from workflow.calendar import BANGKOK, thai_date
 from workflow.errors import NotFound
@@ -71,7 +71,7 @@ def _local_date(at: datetime | None) -> date | None:
 def summary_form(session: Session, actor: Actor, appraisal_id: int, *, digits: str = "arabic",
                  check_access: bool = True) -> SummaryForm:
     a = session.get(Appraisal, appraisal_id)
-    if a is None or (check_access and not appraisals.roles(session, actor, a)):
+    if a is None or (check_access and not queries.visible_roles(session, "appraisal", actor, a)):
         raise NotFound("appraisal", appraisal_id)
     dt = lambda d: thai_date(d, digits=digits) if d else None  # noqa: E731
     rnd = session.get(Round, a.round_id)
