@@ -122,13 +122,15 @@ def measure(url: str, round_id: int, workers: int = 8) -> dict:
             job_rows = c.execute(text("SELECT count(*) FROM apscheduler_jobs")).scalar()
         settings = Settings(smtp=SmtpSettings(host="127.0.0.1", port=port), base_url="https://pm.example.go.th")
         rss_before = _rss_mb()
+        c0 = time.process_time()  # CPU of this process (all threads): the cost without the machine's load
         t0 = time.perf_counter()
         with new_session(engine) as s:
             fan = run_reminder(s, m.id, 7, now=now, settings=settings)
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         with new_session(engine) as s:
             sent = deliver_due(s, now=now, settings=settings, workers=workers)
         t2 = time.perf_counter()
+        cpu = time.process_time() - c0
         with new_session(engine) as s:
             inbox = s.execute(select(func.count()).select_from(InboxMessage)).scalar()
             outbox = s.execute(select(func.count()).select_from(Outbox)).scalar()
@@ -138,7 +140,7 @@ def measure(url: str, round_id: int, workers: int = 8) -> dict:
             again_sent = deliver_due(s, now=now, settings=settings)
         time.sleep(0.5)
         return dict(recipients=fan.recipients, decided=fan.decided, decide_s=t1 - t0, deliver_s=t2 - t1,
-                    total_s=t2 - t0, emails_sent=sent.sent, smtp_received=count.value, inbox=inbox,
+                    total_s=t2 - t0, cpu_s=cpu, decide_cpu_s=c1 - c0, load=os.getloadavg()[0], emails_sent=sent.sent, smtp_received=count.value, inbox=inbox,
                     outbox=outbox, rerun_decided=again.decided, rerun_sent=again_sent.sent,
                     workers=workers, jobs=len(jobs.added), job_rows=job_rows, rss_before_mb=rss_before, peak_rss_mb=_rss_mb())
     finally:
@@ -166,7 +168,8 @@ def main() -> None:
             c.execute(text(f'CREATE DATABASE "{name}"'))
         url = normalise_url(args.pg).rsplit("/", 1)[0] + "/" + name
     else:
-        url = f"sqlite:///{tempfile.mkdtemp(prefix='pmflow-bench-')}/bench.db"
+        tmp = tempfile.TemporaryDirectory(prefix="pmflow-bench-")
+        url = f"sqlite:///{tmp.name}/bench.db"
     try:
         ctx = mp.get_context("spawn")
         t = time.perf_counter()
@@ -179,7 +182,8 @@ def main() -> None:
         print(f"{db}: recipients {r['recipients']:,}; decided {r['decided']:,} outbox rows "
               f"({r['inbox']:,} inbox messages) in {r['decide_s']:.1f} s; "
               f"{r['emails_sent']:,} emails delivered in {r['deliver_s']:.1f} s by {r['workers']} threads "
-              f"(SMTP sink received {r['smtp_received']:,}); total {r['total_s']:.1f} s")
+              f"(SMTP sink received {r['smtp_received']:,}); total {r['total_s']:.1f} s, "
+              f"CPU {r['cpu_s']:.1f} s of which deciding {r['decide_cpu_s']:.1f} s (load average {r['load']:.1f} on {os.cpu_count()} CPUs)")
         print(f"peak RSS {r['peak_rss_mb']:.0f} MB (before the fan-out {r['rss_before_mb']:.0f} MB); "
               f"scheduler jobs for the round: {r['jobs']} ({r['job_rows']} rows in apscheduler_jobs)")
         print(f"fired again: {r['rerun_decided']} new rows, {r['rerun_sent']} emails")

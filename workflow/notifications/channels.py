@@ -230,12 +230,16 @@ def deliver_due(session: Session, *, now: datetime, settings: Settings | None = 
     senders = senders or make_senders(settings)
     try:
         with engine.connect() as conn:
-            for due in _due(conn, now, milestone_id):
-                if limit is not None and result.sent + result.retried + result.failed >= limit:
-                    break
-                _deliver_one(conn, due, now, senders, rules, paths, result)
-                if after_send is not None:
-                    after_send(result.sent)
+            deliverer = _Deliverer(conn, now, senders, rules, paths, result)
+            try:
+                for due in _due(conn, now, milestone_id):
+                    if limit is not None and result.sent + result.retried + result.failed >= limit:
+                        break
+                    deliverer.handle(due)
+                    if after_send is not None:
+                        after_send(result.sent)
+            finally:
+                deliverer.flush()
     finally:
         if own:
             for s in senders.values():
@@ -276,12 +280,17 @@ def _deliver_parallel(engine: Engine, now: datetime, settings: Settings, milesto
         senders = make_senders(settings)
         try:
             with engine.connect() as conn:
-                while (due := todo.get()) is not None:
-                    part = Delivered()
-                    try:
-                        _deliver_one(conn, due, now, senders, rules, paths, part)
-                    except BaseException as exc:  # noqa: BLE001 - reported after the join
-                        errors.append(exc)
+                part = Delivered()
+                deliverer = _Deliverer(conn, now, senders, rules, paths, part)
+                try:
+                    while (due := todo.get()) is not None:
+                        deliverer.handle(due)
+                except BaseException as exc:  # noqa: BLE001 - reported after the join
+                    errors.append(exc)
+                    while todo.get() is not None:  # let the producer finish
+                        pass
+                finally:
+                    deliverer.flush()
                     with lock:
                         result.sent += part.sent
                         result.retried += part.retried
@@ -307,40 +316,61 @@ def _deliver_parallel(engine: Engine, now: datetime, settings: Settings, milesto
     return result
 
 
-def _deliver_one(conn: Connection, due: Row, now: datetime, senders: dict[str, Sender],
-                 rules: list, paths: dict[int, str], result: Delivered) -> None:
-    oid = due.id
-    with conn.begin():
-        claimed = conn.execute(
-            update(Outbox).where(Outbox.id == oid, Outbox.status == "pending")
-            .values(status="sending", attempts=Outbox.attempts + 1, next_attempt_at=now + LEASE)
-            .returning(Outbox.channel, Outbox.subject, Outbox.body, Outbox.body_html, Outbox.attempts,
-                       Outbox.milestone_id, Outbox.offset_key, Outbox.recipient_person_id)).first()
-    if claimed is None:
-        return  # another deliverer took it
-    msg = Outgoing(oid, claimed.channel, claimed.subject, claimed.body, claimed.body_html, claimed.attempts,
-                   claimed.milestone_id, claimed.offset_key, claimed.recipient_person_id, due.name_th,
-                   due.email or "", due.org_unit_id)
-    target = ""
-    if msg.channel == "webhook":
-        target = resolve_channels(msg.recipient_id, paths.get(msg.org_unit_id, "/"), rules).get("webhook", "")
-    try:
-        senders[msg.channel].send(msg, target)
-    except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
-        error = f"{type(exc).__name__}: {exc}"[:2000]
-        if msg.attempts >= MAX_ATTEMPTS:
-            values = dict(status="failed", next_attempt_at=None, last_error=error)
-            result.failed += 1
+class _Deliverer:
+    """Delivers rows one by one on one connection. Each row's outcome (sent, or the error) is
+    written in the same short transaction that claims the next row, so a message costs one
+    transaction; at any moment at most one row of this deliverer is "sending"."""
+
+    def __init__(self, conn: Connection, now: datetime, senders: dict[str, Sender], rules: list,
+                 paths: dict[int, str], result: Delivered):
+        self.conn, self.now, self.senders, self.rules, self.paths = conn, now, senders, rules, paths
+        self.result = result
+        self._outcome: tuple[int, dict] | None = None  # (outbox id, values) not yet written
+
+    def _write_outcome(self) -> None:
+        if self._outcome is not None:
+            oid, values = self._outcome
+            self.conn.execute(update(Outbox).where(Outbox.id == oid, Outbox.status == "sending").values(**values))
+            self._outcome = None
+
+    def flush(self) -> None:
+        with self.conn.begin():
+            self._write_outcome()
+
+    def handle(self, due: Row) -> None:
+        oid, now = due.id, self.now
+        with self.conn.begin():
+            self._write_outcome()
+            claimed = self.conn.execute(
+                update(Outbox).where(Outbox.id == oid, Outbox.status == "pending")
+                .values(status="sending", attempts=Outbox.attempts + 1, next_attempt_at=now + LEASE)
+                .returning(Outbox.channel, Outbox.subject, Outbox.body, Outbox.body_html, Outbox.attempts,
+                           Outbox.milestone_id, Outbox.offset_key, Outbox.recipient_person_id)).first()
+        if claimed is None:
+            return  # another deliverer took it
+        msg = Outgoing(oid, claimed.channel, claimed.subject, claimed.body, claimed.body_html, claimed.attempts,
+                       claimed.milestone_id, claimed.offset_key, claimed.recipient_person_id, due.name_th,
+                       due.email or "", due.org_unit_id)
+        target = ""
+        if msg.channel == "webhook":
+            target = resolve_channels(msg.recipient_id, self.paths.get(msg.org_unit_id, "/"),
+                                      self.rules).get("webhook", "")
+        try:
+            self.senders[msg.channel].send(msg, target)
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
+            error = f"{type(exc).__name__}: {exc}"[:2000]
+            if msg.attempts >= MAX_ATTEMPTS:
+                values = dict(status="failed", next_attempt_at=None, last_error=error)
+                self.result.failed += 1
+            else:
+                values = dict(status="pending", next_attempt_at=now + backoff(msg.attempts), last_error=error)
+                self.result.retried += 1
+            log.warning("delivery %s (%s to person %s) attempt %d failed: %s", oid, msg.channel,
+                        msg.recipient_id, msg.attempts, error)
         else:
-            values = dict(status="pending", next_attempt_at=now + backoff(msg.attempts), last_error=error)
-            result.retried += 1
-        log.warning("delivery %s (%s to person %s) attempt %d failed: %s", oid, msg.channel,
-                    msg.recipient_id, msg.attempts, error)
-    else:
-        values = dict(status="sent", sent_at=now, next_attempt_at=None)
-        result.sent += 1
-    with conn.begin():
-        conn.execute(update(Outbox).where(Outbox.id == oid, Outbox.status == "sending").values(**values))
+            values = dict(status="sent", sent_at=now, next_attempt_at=None)
+            self.result.sent += 1
+        self._outcome = (oid, values)
 
 
 def _expire_interrupted(session: Session, now: datetime) -> int:
