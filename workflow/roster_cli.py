@@ -61,4 +61,4 @@ def import_people(file: Path = typer.Argument(..., exists=True, dir_okay=False, 
         typer.secho(str(exc), fg=typer.colors.RED, err=True)
         for p in getattr(exc, "problems", []):
             typer.secho(f"  - {p}", err=True)
-        raise typer.Exit(code=2)
+        raise typer.Exit(code=2) from None
