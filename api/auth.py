@@ -5,13 +5,16 @@ sets the HttpOnly SameSite=Lax session cookie (for the browser) and returns its 
 """
 from __future__ import annotations
 
+import threading
+import time
+from collections import deque
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from api.deps import ActorDep, RequiredAuthDep, SessionDep, SettingsDep
-from api.errors import responses
+from api.errors import ApiError, responses
 from api.schemas import UtcDateTime
 from api.settings import Settings
 from workflow import auth_service
@@ -62,6 +65,45 @@ class Done(BaseModel):
     ok: bool = True
 
 
+class FailuresByAddress:
+    """Failed logins per client address in a sliding window, in this process's memory. The
+    account lock (in the database) is what holds across workers; this only slows down one
+    address trying many usernames, and being per process it errs on the lenient side."""
+
+    def __init__(self, limit: int = 20, window_s: float = 600.0):
+        self.limit, self.window_s = limit, window_s
+        self._seen: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, address: str, now: float) -> deque[float]:
+        q = self._seen.setdefault(address, deque())
+        while q and q[0] <= now - self.window_s:
+            q.popleft()
+        return q
+
+    def blocked(self, address: str) -> float:
+        """Seconds until this address may try again (0: now)."""
+        now = time.monotonic()
+        with self._lock:
+            q = self._recent(address, now)
+            return q[0] + self.window_s - now if len(q) >= self.limit else 0.0
+
+    def failed(self, address: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._recent(address, now).append(now)
+            if len(self._seen) > 100_000:  # bounded memory: forget the quiet addresses
+                for key in [k for k, q in self._seen.items() if not q or q[-1] <= now - self.window_s]:
+                    del self._seen[key]
+
+
+FAILURES = FailuresByAddress()
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
 def me_out(session: Session, actor: Actor) -> MeOut:
     me = auth_service.whoami(session, actor)
     return MeOut(account_id=me.account_id, username=me.username, name=me.name, person_id=me.person_id,
@@ -91,8 +133,19 @@ def login_cookie_session(session: Session, response: Response, settings: Setting
 
 @router.post("/login", response_model=LoginOut, responses=responses(401, 413, 422, 429),
              summary="Sign in / ลงชื่อเข้าใช้")
-def login(body: LoginIn, response: Response, session: SessionDep, settings: SettingsDep) -> LoginOut:
-    actor, issued = auth_service.login(session, body.username, body.password, secret_key=settings.secret_key)
+def login(body: LoginIn, request: Request, response: Response, session: SessionDep,
+          settings: SettingsDep) -> LoginOut:
+    address = _address(request)
+    wait = FAILURES.blocked(address)
+    if wait:
+        raise ApiError(429, "ลงชื่อเข้าใช้ผิดหลายครั้งจากที่อยู่นี้ กรุณารอสักครู่",
+                       "too many failed logins from this address; wait a while", field="username",
+                       headers={"Retry-After": str(int(wait) + 1)})
+    try:
+        actor, issued = auth_service.login(session, body.username, body.password, secret_key=settings.secret_key)
+    except (auth_service.Unauthenticated, auth_service.LoginLocked):
+        FAILURES.failed(address)
+        raise
     set_session_cookie(response, settings, issued["cookie"])
     bearer = issued["bearer"]
     return LoginOut(access_token=bearer.token, expires_at=bearer.expires_at,

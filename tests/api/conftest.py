@@ -9,6 +9,16 @@ from db.session import new_session
 from tests.factories import world
 
 
+@pytest.fixture(autouse=True)
+def _fresh_address_limits():
+    """The per-address failed-login window lives in process memory: start each test clean."""
+    from api.auth import FAILURES
+
+    FAILURES._seen.clear()
+    yield
+    FAILURES._seen.clear()
+
+
 @pytest.fixture
 def app(engine):
     return create_app(engine)

@@ -97,3 +97,18 @@ def test_password_change(client, w):
     assert client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {other}"}).status_code == 401
     assert _login(client, w, "member").status_code == 401
     assert _login(client, w, "member", "a much longer one").status_code == 200
+
+
+def test_many_failures_from_one_address_are_slowed_down(client, w):
+    from api.auth import FAILURES
+
+    FAILURES._seen.clear()
+    try:
+        for i in range(FAILURES.limit):
+            r = client.post("/api/v1/auth/login", json={"username": f"guess-{i}", "password": "x"})
+            assert r.status_code == 401
+        r = _login(client, w, "hr")  # even a right password waits
+        assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+    finally:
+        FAILURES._seen.clear()
+    assert _login(client, w, "hr").status_code == 200

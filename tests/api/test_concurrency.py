@@ -55,3 +55,32 @@ def test_one_winner_per_version_over_http(pg_engine):
         r = httpx.post(base + url, json={"payload": {"kpis": KPIS}},
                        headers={**auth, "If-Match": '"2"', "Idempotency-Key": "same"})
         assert r.status_code == 200 and r.json()["version"] == 3 and r.headers["idempotent-replay"] == "true"
+
+
+def test_several_worker_processes_share_every_rule(pg_engine):
+    """`pmflow serve --workers N`: version races, idempotency keys and login locks hold across
+    processes, because all of that state is in the database."""
+    from tests.api.server import process
+
+    with new_session(pg_engine) as s:
+        w = world(s)
+        aid = w.appraisal_of(s, "appraisee").id
+    url = pg_engine.url.render_as_string(hide_password=False)
+    with process(url, workers=2) as base:
+        token = httpx.post(base + "/api/v1/auth/login", json={
+            "username": username(w, "evaluator"), "password": "pw-evaluator"}).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        url_ = f"/api/v1/appraisals/{aid}/events/edit_agreement"
+        codes = _race(base, {**auth, "If-Match": '"1"'}, url_, {"payload": {"kpis": KPIS}})
+        assert sorted(codes) == [200] + [409] * (CLIENTS - 1)
+        codes = _race(base, {**auth, "If-Match": '"2"', "Idempotency-Key": "k"}, url_, {"payload": {"kpis": KPIS}})
+        assert codes.count(200) >= 1 and set(codes) <= {200, 409}
+        assert _events(pg_engine, aid) == 3
+        # five failures, on fresh connections (so spread over the workers), lock the account
+        for _ in range(4):
+            assert httpx.post(base + "/api/v1/auth/login", json={
+                "username": username(w, "hr"), "password": "wrong"}).status_code == 401
+        assert httpx.post(base + "/api/v1/auth/login", json={
+            "username": username(w, "hr"), "password": "wrong"}).status_code == 429
+        assert httpx.post(base + "/api/v1/auth/login", json={
+            "username": username(w, "hr"), "password": "pw-hr"}).status_code == 429
