@@ -162,3 +162,19 @@ def test_hr_attaches_evidence_to_a_step_and_the_round_report_cites_it(session, r
     assert steps["committee"]["evidence"].endswith("แนบ: คำสั่งแต่งตั้งคณะกรรมการ ที่ 12/2569")
     assert [e.event for e in audit.history(session, "round", rid)] == ["open_round", "add_evidence", "add_evidence"]
     assert [e.id for e in evidence.of_round(session, w.actors["authority"], rid)][0] == ev.id
+
+
+def test_summary_form_shows_a_refusal_before_a_witness_and_a_differing_superior(session):
+    from workflow import engine
+
+    w = world(session, "nonthaburi")
+    aid = drive(session, w, until="evaluated")
+    engine.fire(session, "appraisal", aid, "record_refusal", w.actors["evaluator"],
+                payload={"witness_name": "นายพยาน ยืนยัน", "refused_on": "2026-03-20"})
+    engine.fire(session, "appraisal", aid, "give_opinion", w.actors["superior"],
+                payload={"opinion": "differ", "total_percent": "80.00", "reason": "ผลงานเชิงปริมาณสูงกว่าที่ประเมิน"})
+    text = " ".join(_pdf_text(forms.form_pdf(session, w.actors["hr"], aid)).split())  # lines wrap
+    assert "ไม่ลงนามรับทราบ" in text and "นายพยาน ยืนยัน" in text and "20 มีนาคม 2569" in text
+    assert "[X] มีความเห็นต่าง: คะแนนรวม 80.00" in text and "ผลงานเชิงปริมาณสูงกว่าที่ประเมิน" in text
+    form = forms.summary_form(session, w.actors["appraisee"], aid)
+    assert form.acknowledged_on is None and form.refusal == {"witness": "นายพยาน ยืนยัน", "on": "20 มีนาคม 2569"}
