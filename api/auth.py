@@ -62,7 +62,7 @@ class PasswordIn(BaseModel):
 
 
 class Done(BaseModel):
-    ok: bool = True
+    ok: bool = Field(True, examples=[True])
 
 
 class FailuresByAddress:

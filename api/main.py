@@ -17,7 +17,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app = FastAPI(title="pmflow", version=VERSION,
                   description="ระบบบริหารผลการปฏิบัติงาน / Performance-management workflow",
                   openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs", redoc_url=None, lifespan=lifespan,
-                  dependencies=[Depends(reject_nul)])
+                  dependencies=[Depends(reject_nul)], responses=errors.responses(422))
     app.state.engine = engine  # None: api.deps.get_engine opens the default one on first use
     settings = get_settings()
     errors.install(app)
