@@ -24,7 +24,7 @@ from api.pages.common import (
     render,
     status_of,
 )
-from workflow import audit, engine
+from workflow import audit, cases, engine
 from workflow.errors import NotFound, WorkflowError
 from workflow.machines.low_performer import MEASURES
 
@@ -36,15 +36,8 @@ FIELDS = {"edit_plan": ["weakness_analysis", "development_plan"], "agree_plan": 
           "add_evidence": ["measure", "note"], "record_follow_up": ["note"], "record_decision": ["note"]}
 
 
-def _cases_module():
-    from workflow import cases
-
-    return cases
-
-
 def _context(session: Session, viewer: Viewer, case_id: int, errors: FormErrors | None = None,
              form: dict[str, str] | None = None) -> dict[str, Any]:
-    cases = _cases_module()
     c = cases.get_case(session, viewer.actor, case_id)
     out = cases.case_out(session, viewer.actor, c)
     events = [e for e in out["available_events"] if e not in SYSTEM_EVENTS]
@@ -58,7 +51,7 @@ def _context(session: Session, viewer: Viewer, case_id: int, errors: FormErrors 
 def case_page(request: Request, case_id: int, viewer: ViewerDep, session: SessionDep, done: str | None = None) -> Response:
     try:
         ctx = _context(session, viewer, case_id)
-    except (NotFound, ModuleNotFoundError):
+    except NotFound:
         return not_found(request, viewer)
     lang = lang_of(request, viewer)
     flash = (i18n.gettext(lang, "Done:") + " " + i18n.event_label(done, lang)) if done in i18n.EVENT_LABELS else None
@@ -70,9 +63,8 @@ def case_event(request: Request, case_id: int, event: str, viewer: ViewerDep, se
                raw: FormDep) -> Response:
     form = form_dict(raw)
     try:
-        cases = _cases_module()
         cases.get_case(session, viewer.actor, case_id)
-    except (NotFound, ModuleNotFoundError):
+    except NotFound:
         return not_found(request, viewer)
     version = int(form["version"]) if form.get("version", "").isdigit() else None
     payload = {k: form[k].strip() for k in FIELDS.get(event, []) if form.get(k, "").strip()}
@@ -97,8 +89,8 @@ def case_event(request: Request, case_id: int, event: str, viewer: ViewerDep, se
 @router.get("/cases/{case_id}/evidence/{evidence_id}")
 def case_evidence(request: Request, case_id: int, evidence_id: int, viewer: ViewerDep, session: SessionDep) -> Response:
     try:
-        ev = _cases_module().evidence_file(session, viewer.actor, case_id, evidence_id)
-    except (NotFound, ModuleNotFoundError):
+        ev = cases.evidence_file(session, viewer.actor, case_id, evidence_id)
+    except NotFound:
         return not_found(request, viewer)
     safe = "".join(ch for ch in ev.filename if ch.isalnum() or ch in "._-") or "evidence"
     return Response(ev.content, media_type="application/octet-stream",
@@ -109,8 +101,8 @@ def case_evidence(request: Request, case_id: int, evidence_id: int, viewer: View
 @router.get("/cases/{case_id}/diagram.svg")
 def case_diagram(request: Request, case_id: int, viewer: ViewerDep, session: SessionDep) -> Response:
     try:
-        c = _cases_module().get_case(session, viewer.actor, case_id)
-    except (NotFound, ModuleNotFoundError):
+        c = cases.get_case(session, viewer.actor, case_id)
+    except NotFound:
         return Response("not found", status_code=404, media_type="text/plain")
     lang = lang_of(request, viewer)
     svg = diagram.render(engine.kind_of("case").machine, c.state,

@@ -27,15 +27,16 @@ from api.pages.common import (
 from db.models import Round
 from workflow import committees
 from workflow.errors import NotFound, Problem, WorkflowError
+from workflow.queries import committee_rounds
 
 router = APIRouter()
 
 
 def _context(session: Session, viewer: Viewer, committee_id: int | None, lang: str) -> dict:
-    mine = committees.list_committees(session, viewer.actor)
-    if viewer.actor.person_id is not None and not viewer.actor.is_admin:
-        member_rounds = {c.id for c in mine if viewer.actor.person_id in committees._member_ids(session, c.id)}
-        mine = [c for c in mine if c.id in member_rounds] or mine
+    visible = committees.list_committees(session, viewer.actor)
+    # the committees the viewer sits on; HR and the authority see their organisation's (read only)
+    sitting = committee_rounds(session, viewer.actor)
+    mine = [c for c in visible if c.round_id in sitting] or visible
     if not mine:
         raise NotFound("committee", committee_id or "")
     chosen = next((c for c in mine if c.id == committee_id), None) if committee_id else mine[-1]

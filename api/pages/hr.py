@@ -28,7 +28,7 @@ from api.pages.common import (
 )
 from api.pages.tasks import today_in_bangkok
 from db.models import Appraisal, Milestone, OrgUnit, Round
-from workflow import queries
+from workflow import cases, queries
 from workflow.calendar import fiscal_year_of
 from workflow.errors import InvalidInput, Problem, WorkflowError
 from workflow.notifications.pending import NOT_DONE_STATES
@@ -106,10 +106,6 @@ def report_links(request: Request, rnd: Round) -> list[tuple[str, list[tuple[str
 
 
 def _cases(session: Session, viewer: Viewer, rnd: Round) -> list[dict]:
-    try:
-        from workflow import cases
-    except ModuleNotFoundError:
-        return []
     return [cases.case_out(session, viewer.actor, c) for c in cases.list_cases(session, viewer.actor, round_id=rnd.id)]
 
 

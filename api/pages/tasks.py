@@ -25,6 +25,7 @@ from db.models import (
     Round,
     Signature,
 )
+from workflow import cases, engine
 from workflow.calendar import BANGKOK
 from workflow.machines.appraisal import OPEN_STATES
 from workflow.machines.low_performer import FINAL_STATES as CASE_FINAL_STATES
@@ -140,12 +141,6 @@ def my_tasks(session: Session, actor, today: date) -> dict[str, list[Task]]:
 
 
 def _case_tasks(session: Session, actor, today: date) -> list[Task]:
-    try:
-        from workflow import cases
-    except ModuleNotFoundError:
-        return []
-    from workflow import engine
-
     out = []
     for c in cases.list_cases(session, actor):
         if c.state in CASE_FINAL_STATES:
