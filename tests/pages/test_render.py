@@ -66,6 +66,16 @@ def test_every_text_of_the_pages_has_a_thai_translation():
         assert set(machine.events) <= set(i18n.EVENT_LABELS)
 
 
+def test_a_fresh_checkout_gets_its_mo_files_built(tmp_path):
+    for loc in i18n.LOCALES:
+        d = tmp_path / loc / "LC_MESSAGES"
+        d.mkdir(parents=True)
+        (d / "messages.po").write_bytes((ROOT / "api/locale" / loc / "LC_MESSAGES/messages.po").read_bytes())
+    written = i18n.compile_catalogues(tmp_path)
+    assert sorted(p.parent.parent.name for p in written) == ["en", "th"]
+    assert i18n.compile_catalogues(tmp_path) == []  # up to date: nothing rewritten
+
+
 def test_catalogues_compile_in_a_fresh_process(tmp_path):
     # the .mo files are built from the .po at import: nothing to run by hand
     code = ("import api.i18n as i; print(i.gettext('th', 'My tasks')); print(i.gettext('en', 'My tasks'))")
