@@ -448,3 +448,36 @@ def test_differing_opinion_and_withdrawal_need_their_reasons(site, as_user):
     hr.locator('form[action$="/events/withdraw"] button').click()
     expect(hr.get_by_test_id("state")).to_have_text("ถอนการประเมิน")
     expect(hr.get_by_test_id("history")).to_contain_text("ย้ายไปสังกัดอื่น")
+
+
+def test_what_people_type_is_shown_as_text_never_as_markup(site, as_user):
+    w = site.new_world()
+    aid = _appraisal_id(site, "appraisee", w)
+    evil = '<img src=x onerror="document.title=1">'
+    with site.session() as s:
+        from workflow import engine
+        engine.fire(s, "appraisal", aid, "edit_agreement", w.actors["evaluator"],
+                    payload={"kpis": [{"title": evil, "weight": 100}]})
+    ev = as_user("evaluator", w=w)
+    ev.goto(f"{site.url}/appraisals/{aid}")
+    expect(ev.locator("#kpi-0-title")).to_have_value(evil)
+    assert ev.locator("img[src=x]").count() == 0 and ev.title() != "1"
+
+
+def test_other_pages_fit_a_phone_too(site, as_user, browser):
+    w = site.new_world()
+    with site.session() as s:
+        drive(s, w, "appraisee", until="committee_review")
+    chair = as_user("chair", width=360, w=w)
+    chair.goto(f"{site.url}/committee?lang=x")
+    assert chair.evaluate("document.documentElement.scrollWidth") <= 360
+    shot(chair, "18-committee-phone")
+    chair.get_by_role("link", name="English").click()  # the switch keeps the page and its query
+    expect(chair).to_have_url(f"{site.url}/committee?lang=x")
+    expect(chair.locator("h1")).to_have_text("Committee review")
+    ctx = browser.new_context(viewport={"width": 360, "height": 800})
+    page = ctx.new_page()
+    page.goto(f"{site.url}/login")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    shot(page, "19-login-phone")
+    ctx.close()
