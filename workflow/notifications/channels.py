@@ -10,6 +10,7 @@ after MAX_ATTEMPTS it stays failed. HR sees failed rows and errors (inbox.failed
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -18,12 +19,10 @@ import queue
 import smtplib
 import ssl
 import threading
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.header import Header
-from email.policy import compat32
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate
 from typing import Callable, Iterable, Iterator, Protocol
 
@@ -42,7 +41,7 @@ DEFAULTS = {"email": True, "inbox": True, "webhook": False}
 MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=10)  # a row "sending" longer than this was interrupted
 SIGNATURE_HEADER = "X-Pmflow-Signature"
-_WIRE = compat32.clone(linesep="\r\n")
+CRLF = "\r\n"
 
 
 # --- which channels, for whom --------------------------------------------------------------------
@@ -137,21 +136,25 @@ class SmtpSender:
         return smtp
 
     def message(self, msg: Outgoing) -> bytes:
-        """A multipart/alternative message (text, and HTML when there is one), UTF-8 throughout.
-        (The compat32 MIME classes: four times faster than EmailMessage for the same bytes.)"""
-        text = MIMEText(msg.body, "plain", "utf-8")
+        """A MIME message: text (and HTML when there is one) as multipart/alternative, UTF-8 in
+        base64, CRLF line ends. Built directly: the email package's generator costs more per
+        message than the rest of a delivery."""
+        headers = [
+            f"From: {self.settings.sender}",
+            f"To: {formataddr((msg.name, msg.email), charset='utf-8')}",
+            f"Subject: {Header(msg.subject, 'utf-8').encode(linesep=CRLF)}",
+            f"Message-ID: <outbox-{msg.id}.{msg.milestone_id}@pmflow>",
+            f"Date: {formatdate(localtime=False)}",
+            "MIME-Version: 1.0",
+        ]
         if msg.body_html:
-            mime = MIMEMultipart("alternative")
-            mime.attach(text)
-            mime.attach(MIMEText(msg.body_html, "html", "utf-8"))
+            boundary = f"=_pmflow_{msg.id}_{uuid.uuid4().hex}"
+            headers.append(f'Content-Type: multipart/alternative; boundary="{boundary}"')
+            body = (f"{CRLF}--{boundary}{CRLF}{_part(msg.body, 'plain')}{CRLF}--{boundary}{CRLF}"
+                    f"{_part(msg.body_html, 'html')}{CRLF}--{boundary}--{CRLF}")
         else:
-            mime = text
-        mime["From"] = self.settings.sender
-        mime["To"] = formataddr((msg.name, msg.email), charset="utf-8")
-        mime["Subject"] = Header(msg.subject, "utf-8")
-        mime["Message-ID"] = f"<outbox-{msg.id}.{msg.milestone_id}@pmflow>"
-        mime["Date"] = formatdate(localtime=False)
-        return mime.as_bytes(policy=_WIRE)  # CRLF line ends: smtplib sends bytes as they are
+            body = _part(msg.body, "plain")  # its own headers end the message's header block
+        return (CRLF.join(headers) + CRLF + body).encode("ascii")
 
     def send(self, msg: Outgoing, target: str) -> None:
         if not msg.email:
@@ -172,6 +175,12 @@ class SmtpSender:
             except Exception:  # noqa: BLE001 - closing a broken connection
                 pass
             self._smtp = None
+
+
+def _part(text: str, subtype: str) -> str:
+    encoded = base64.encodebytes(text.encode("utf-8")).decode("ascii").replace("\n", CRLF)
+    return (f"Content-Type: text/{subtype}; charset=utf-8{CRLF}Content-Transfer-Encoding: base64{CRLF}{CRLF}"
+            f"{encoded}")
 
 
 def sign(secret: str, body: bytes) -> str:
