@@ -13,17 +13,23 @@ def stacked_bars(groups: Sequence[dict[str, Any]], bands: Sequence[dict[str, str
                  band_name: Any = lambda b: b["th"]) -> str:
     """One horizontal bar per group (its label on top), split by rating band, with a legend.
     ``groups``: dicts with label, total and counts {band code: n} (workflow.reports.distribution)."""
-    width, label_h, bar_h, gap = 600, 18, 20, 10
-    legend_h = 24
-    height = legend_h + len(groups) * (label_h + bar_h + gap) + 4
-    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-             f'aria-label="{escape(title)}" font-family="{FONT}" font-size="13">')]
-    x = 0
+    width, label_h, bar_h, gap = 400, 18, 20, 10
+    legend: list[tuple[float, float, int, str]] = []  # x, y, band index, name; wraps onto new lines
+    x, ly = 0.0, 4.0
     for i, b in enumerate(bands):
         name = band_name(b)
-        parts.append(f'<rect x="{x}" y="4" width="12" height="12" fill="{PALETTE[i % len(PALETTE)]}"/>'
-                     f'<text x="{x + 16}" y="15">{escape(name)}</text>')
-        x += 26 + 9 * len(name)
+        w = 22 + 8 * len(name)
+        if x and x + w > width:
+            x, ly = 0.0, ly + 18
+        legend.append((x, ly, i, name))
+        x += w
+    legend_h = ly + 22
+    height = legend_h + len(groups) * (label_h + bar_h + gap) + 4
+    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height:.0f}" role="img" '
+              f'aria-label="{escape(title)}" font-family="{FONT}" font-size="13">')]
+    for x, ly, i, name in legend:
+        parts.append(f'<rect x="{x:.0f}" y="{ly:.0f}" width="12" height="12" fill="{PALETTE[i % len(PALETTE)]}"/>'
+                     f'<text x="{x + 16:.0f}" y="{ly + 11:.0f}">{escape(name)}</text>')
     y = legend_h
     for g in groups:
         total = g.get("total") or 0

@@ -112,3 +112,14 @@ def test_a_scoring_form_keeps_blanks_as_missing():
     form = {"kpi-0-level": "4", "kpi-1-level": "", "comp-0-score": "0", "development_plan": " อบรม "}
     payload, _ = payload_for("score", form, 2, [_Comp("a")])
     assert payload == {"kpi_levels": [4, None], "competency_scores": [0], "development_plan": "อบรม"}
+
+
+def test_rating_bars_are_proportional_and_well_formed():
+    from api.pages.charts import stacked_bars
+
+    bands = [{"code": "good", "th": "ดี", "en": "Good"}, {"code": "fair", "th": "พอใช้", "en": "Fair"}]
+    svg = stacked_bars([{"label": "หน่วย <1>", "total": 4, "counts": {"good": 3, "fair": 1}}], bands, title="t")
+    tree = ET.fromstring(svg)
+    bars = [r for r in tree.iter(f"{SVG}rect") if r.find(f"{SVG}title") is not None]
+    assert [float(r.get("width")) for r in bars] == [300.0, 100.0]
+    assert "หน่วย &lt;1&gt; (4)" in svg
