@@ -157,6 +157,8 @@ def _authenticate(session: Session, settings: Settings, token: str, method: str,
 async def required_viewer(request: Request, viewer: Annotated[Viewer | None, Depends(optional_viewer)]) -> Viewer:
     if viewer is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method != "GET":  # a form posted after the session ended: come back to the page
+            target = target.split("/events/")[0] if "/events/" in target else "/"
         raise HTTPException(303, "sign in first", headers={"Location": f"/login?next={quote(target)}"})
     return viewer
 
