@@ -105,6 +105,7 @@ class Viewer:
     username: str
     roles: tuple[tuple[str, str], ...]  # (role, organisation name), for the header
     org_name: str
+    position: str = ""
 
     @property
     def person_id(self) -> int | None:
@@ -120,15 +121,16 @@ def _viewer(session: Session, auth: Any) -> Viewer:
     rows = session.execute(
         select(RoleAssignment.role, OrgUnit.name_th).join(OrgUnit, OrgUnit.id == RoleAssignment.org_unit_id)
         .where(RoleAssignment.account_id == actor.account_id).order_by(RoleAssignment.id)).all()
-    org_name = ""
+    org_name, position = "", ""
     if actor.person_id:
         person = session.get(Person, actor.person_id)
         unit = session.get(OrgUnit, person.org_unit_id) if person else None
         org_name = unit.name_th if unit else ""
+        position = person.position if person else ""
     elif rows:
         org_name = rows[0][1]
     return Viewer(actor, auth.csrf_token, auth.token_id, account.username if account else actor.name,
-                  tuple((r, n) for r, n in rows), org_name)
+                  tuple((r, n) for r, n in rows), org_name, position)
 
 
 async def optional_viewer(request: Request, session: SessionDep, settings: SettingsDep) -> Viewer | None:
