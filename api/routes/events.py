@@ -13,10 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Annotated, Any, Callable
+from contextlib import contextmanager
+from typing import Annotated, Any, Callable, Iterator
 
 from fastapi import Header
 from fastapi.responses import JSONResponse
+from sqlalchemy import event as sa_event
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -92,6 +94,22 @@ def _store_error(session: Session, account_id: int, key: str, request_hash: str,
         session.rollback()
 
 
+@contextmanager
+def _keeping_loaded(session: Session) -> Iterator[list[Any]]:
+    """Hold the rows the engine loads (the identity map only holds them weakly), so that the
+    answer can be built from them without reading them again."""
+    kept: list[Any] = []
+
+    def keep(_session: Session, instance: Any) -> None:
+        kept.append(instance)
+
+    sa_event.listen(session, "loaded_as_persistent", keep)
+    try:
+        yield kept
+    finally:
+        sa_event.remove(session, "loaded_as_persistent", keep)
+
+
 def default_visible(kind_name: str) -> Visible:
     return lambda session, actor, row: queries.visible_roles(session, kind_name, actor, row)
 
@@ -120,7 +138,8 @@ def fire(*, kind: str, entity_id: int, event: str, body: EventIn | None, if_matc
         except BaseException:
             session.rollback()
             raise
-        fired = engine.fire(session, kind, entity_id, event, actor, expected_version=version, payload=payload)
+        with _keeping_loaded(session) as loaded:  # noqa: F841  (held until the answer is built)
+            fired = engine.fire(session, kind, entity_id, event, actor, expected_version=version, payload=payload)
     except IntegrityError:  # a concurrent request with the same key got there first
         session.rollback()
         rec = _stored(session, actor.account_id, key) if key else None
