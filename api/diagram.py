@@ -10,9 +10,9 @@ each box's tooltip. The current state is filled and marked for screen readers.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
-from typing import Callable
 
 from workflow.machines.base import WorkflowMachine
 
