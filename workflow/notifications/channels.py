@@ -299,7 +299,10 @@ def _deliver_parallel(engine: Engine, now: datetime, settings: Settings, milesto
                     while todo.get() is not None:  # let the producer finish
                         pass
                 finally:
-                    deliverer.flush()
+                    try:
+                        deliverer.flush()
+                    except Exception as exc:  # noqa: BLE001 - the row stays "sending" and expires
+                        log.error("could not record the last delivery's outcome: %s", exc)
                     with lock:
                         result.sent += part.sent
                         result.retried += part.retried

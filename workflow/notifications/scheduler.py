@@ -336,7 +336,7 @@ class SchedulerService:
         if self._lock_conn is not None:
             with contextlib.suppress(Exception):
                 self._lock_conn.invalidate()
-        self._deactivate()
+        self._deactivate(wait=False)
         if self._thread is not None:
             self._thread.join(30)
 
@@ -421,14 +421,15 @@ class SchedulerService:
                     replace_existing=True, coalesce=True, misfire_grace_time=int(self.sync_every) or 1)
         self.active.set()
 
-    def _deactivate(self) -> None:
+    def _deactivate(self, wait: bool = True) -> None:
+        """Stop the scheduler; on an orderly stop, wait for the jobs running to finish."""
         self.active.clear()
         sch, self._scheduler = self._scheduler, None
         if sch is not None:
             if RUNTIME.scheduler is sch:
                 RUNTIME.scheduler = None
             with contextlib.suppress(Exception):
-                sch.shutdown(wait=False)
+                sch.shutdown(wait=wait)
 
     def _on_event(self, event: JobExecutionEvent) -> None:
         if event.code == EVENT_JOB_MISSED:
