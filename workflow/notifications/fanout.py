@@ -64,7 +64,6 @@ log = logging.getLogger("pmflow.notifications")
 SEND_TIME = time(8, 0)  # reminders go at 08:00 Bangkok time, `offset` days before the due date
 OVERDUE_TIME = time(8, 30)  # the daily overdue run
 BATCH = 1000  # digests per transaction
-INSERT_ROWS = 500  # rows per INSERT statement (14 parameters each: under SQLite's and PostgreSQL's limits)
 _IN_CHUNK = 5000  # ids per IN (...) query
 
 
@@ -273,23 +272,28 @@ def decide(session: Session, found: list[Digest], *, now: datetime, settings: Se
            batch: int = BATCH, after_batch: Callable[[int], None] | None = None,
            result: FanOut | None = None) -> FanOut:
     """Insert one outbox row per digest and enabled channel, batch by batch, each batch one
-    transaction; in-app messages are written in the same transaction as their outbox rows."""
+    transaction; in-app messages are written in the same transaction as their outbox rows.
+
+    Per batch: read which (recipient, channel) rows exist already, render and insert only the
+    others (executemany, ON CONFLICT DO NOTHING: a concurrent fan-out of the same reminder can
+    only lose the race, never duplicate), then give each new inbox row its message."""
     settings = settings or from_env()
     now = to_utc(now)
     result = result or FanOut(found[0].milestone.id if found else None, found[0].offset_key if found else "")
     rules, paths = channel_rules(session)
-    conflict_cols = ["milestone_id", "offset_key", "recipient_person_id", "channel"]
     for start in range(0, len(found), batch):
-        rows, inbox = [], {}
-        for d in found[start:start + batch]:
+        part = found[start:start + batch]
+        done = _decided_before(session, part)
+        rows, links = [], {}
+        for d in part:
             org_path = paths.get(d.recipient.org_unit_id, "/") if rules else "/"
-            chosen = resolve_channels(d.recipient.id, org_path, rules)
+            chosen = [c for c in CHANNELS if c in resolve_channels(d.recipient.id, org_path, rules)
+                      and (c != "email" or settings.smtp.configured)  # no SMTP server: email is off
+                      and (d.milestone.id, d.offset_key, d.recipient.id, c) not in done]
             if not chosen:
                 continue
             rendered = render(d, base_url=settings.base_url)
-            for channel in CHANNELS:
-                if channel not in chosen or (channel == "email" and not settings.smtp.configured):
-                    continue  # switched off, or no SMTP server configured (PMFLOW_SMTP_HOST)
+            for channel in chosen:
                 row = dict(milestone_id=d.milestone.id, offset_key=d.offset_key,
                            recipient_person_id=d.recipient.id, channel=channel, subject=rendered.subject,
                            body=rendered.text, body_html=rendered.html if channel == "email" else "",
@@ -297,27 +301,59 @@ def decide(session: Session, found: list[Digest], *, now: datetime, settings: Se
                            created_at=now, sent_at=None)
                 if channel == "inbox":
                     row.update(status="sent", sent_at=now)
-                    inbox[d.recipient.id] = (rendered, d.link)
+                    links[(d.milestone.id, d.offset_key, d.recipient.id)] = d.link
                 elif channel == "email" and not d.recipient.email:
                     row.update(status="failed", next_attempt_at=None, last_error="no email address")
                 rows.append(row)
-        for i in range(0, len(rows), INSERT_ROWS):
-            # One multi-row INSERT per slice (not executemany: its RETURNING rows are spliced
-            # together at a cost quadratic in the slice), ON CONFLICT DO NOTHING: only the rows
-            # not decided before come back.
-            stmt = (_insert(session, Outbox).values(rows[i:i + INSERT_ROWS])
-                    .on_conflict_do_nothing(index_elements=conflict_cols)
-                    .returning(Outbox.id, Outbox.recipient_person_id, Outbox.channel))
-            inserted = session.execute(stmt).all()
-            messages = [dict(person_id=pid, outbox_id=oid, subject=inbox[pid][0].subject,
-                             body=inbox[pid][0].text, link=inbox[pid][1], created_at=now, read_at=None)
-                        for oid, pid, channel in inserted if channel == "inbox"]
-            if messages:
-                session.execute(_insert(session, InboxMessage).values(messages))
-            for _, _, channel in inserted:
                 result.by_channel[channel] = result.by_channel.get(channel, 0) + 1
-            result.decided += len(inserted)
+        if rows:
+            session.execute(_insert(session, Outbox).on_conflict_do_nothing(index_elements=_UNIQUE), rows)
+            _write_inbox(session, links, now)
+            result.decided += len(rows)
         session.commit()
         if after_batch is not None:
             after_batch(start // batch + 1)
     return result
+
+
+_UNIQUE = ["milestone_id", "offset_key", "recipient_person_id", "channel"]
+
+
+def _groups(part: list[Digest]) -> dict[tuple[int, str], list[int]]:
+    out: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for d in part:
+        out[(d.milestone.id, d.offset_key)].append(d.recipient.id)
+    return out
+
+
+def _decided_before(session: Session, part: list[Digest]) -> set[tuple[int, str, int, str]]:
+    done: set[tuple[int, str, int, str]] = set()
+    for (mid, key), people in _groups(part).items():
+        for chunk in _chunks(people):
+            done.update((mid, key, pid, ch) for pid, ch in session.execute(
+                select(Outbox.recipient_person_id, Outbox.channel).where(
+                    Outbox.milestone_id == mid, Outbox.offset_key == key,
+                    Outbox.recipient_person_id.in_(chunk))))
+    return done
+
+
+def _write_inbox(session: Session, links: dict[tuple[int, str, int], str], now: datetime) -> None:
+    """The in-app message of every inbox row of this batch that has none yet."""
+    if not links:
+        return
+    by_key: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for mid, key, pid in links:
+        by_key[(mid, key)].append(pid)
+    messages = []
+    for (mid, key), people in by_key.items():
+        for chunk in _chunks(people):
+            rows = session.execute(
+                select(Outbox.id, Outbox.recipient_person_id, Outbox.subject, Outbox.body)
+                .where(Outbox.milestone_id == mid, Outbox.offset_key == key, Outbox.channel == "inbox",
+                       Outbox.recipient_person_id.in_(chunk),
+                       ~select(InboxMessage.id).where(InboxMessage.outbox_id == Outbox.id).exists()))
+            messages += [dict(person_id=pid, outbox_id=oid, subject=subject, body=body,
+                              link=links[(mid, key, pid)], created_at=now, read_at=None)
+                         for oid, pid, subject, body in rows]
+    if messages:
+        session.execute(_insert(session, InboxMessage), messages)
