@@ -15,6 +15,10 @@ appraisal so that no request loses a version race, firing --requests requests on
 * floor:  POST /api/v1/bench/floor/{id}: one version-checked UPDATE plus one INSERT, COMMIT;
   no sign-in, no rules: what the database and the HTTP stack alone cost.
 
+Besides wall-clock figures (which depend on whatever else runs on the machine) it reports the
+CPU time the server process(es) spent per request, read from /proc: the cost that decides
+throughput once the CPUs are the limit.
+
 Targets (issue 3): event throughput at least half the floor's, p99 under 100 ms at 32 clients.
 
     .venv/bin/python benchmarks/http_events.py --pg-url postgresql://postgres@127.0.0.1:5432/test
@@ -93,6 +97,32 @@ def start_server(url: str, workers: int) -> tuple[subprocess.Popen, str, socket.
         time.sleep(0.1)
 
 
+def _cpu(pid: int) -> float:
+    """User + system CPU seconds of one process (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if int((d / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(d.name))
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
+def server_cpu(server_pid: int) -> float:
+    """CPU seconds so far of the server process and its workers."""
+    return sum(_cpu(p) for p in [server_pid, *_children(server_pid)])
+
+
 async def load(base: str, paths: list[str], versions: list[int], headers: dict[str, str],
                requests: int) -> dict:
     latencies: list[float] = []
@@ -158,10 +188,11 @@ def main() -> None:
         # warm-up (not counted): connection pools, imports, caches
         asyncio.run(load(base, event_paths, versions, auth, 5))
         asyncio.run(load(base, floor_paths, versions, {}, 5))
-        results = {
-            "floor": asyncio.run(load(base, floor_paths, versions, {}, args.requests)),
-            "event": asyncio.run(load(base, event_paths, versions, auth, args.requests)),
-        }
+        results = {}
+        for route, paths, headers in (("floor", floor_paths, {}), ("event", event_paths, auth)):
+            before = server_cpu(proc.pid)
+            results[route] = asyncio.run(load(base, paths, versions, headers, args.requests))
+            results[route]["server_cpu_ms"] = (server_cpu(proc.pid) - before) * 1000 / results[route]["requests"]
     finally:
         if proc is not None:
             proc.terminate()
@@ -175,10 +206,12 @@ def main() -> None:
 
     print(f"HTTP events on PostgreSQL: {args.clients} clients x {args.requests} requests, "
           f"{args.workers} worker(s), {os.cpu_count()} CPUs")
-    print(f"{'route':<8} {'ok':>6} {'failed':>7} {'per s':>9} {'p50 ms':>8} {'p99 ms':>8}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} (other processes share these CPUs)")
+    print(f"{'route':<8} {'ok':>6} {'failed':>7} {'per s':>9} {'p50 ms':>8} {'p99 ms':>8} {'server CPU ms/req':>18}")
     for route, r in results.items():
         print(f"{route:<8} {r['ok']:>6} {sum(r['failures'].values()):>7} {r['per_second']:>9.1f} "
-              f"{r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f}  {r['failures'] or ''}")
+              f"{r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['server_cpu_ms']:>18.2f}"
+              f"  {r['failures'] or ''}")
     ratio = results["event"]["per_second"] / results["floor"]["per_second"]
     p99 = results["event"]["p99_ms"]
     print(f"event/floor throughput: {ratio:.2f} (target >= {TARGET_RATIO}): {'met' if ratio >= TARGET_RATIO else 'NOT met'}")
