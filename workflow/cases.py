@@ -335,7 +335,6 @@ def on_appraisal_announced(session: Session, a: Appraisal, actor: Actor) -> None
     low = policy.is_low_performer(a.staff_type, a.total_percent)
     result = {"appraisal_id": a.id, "low": low, "total_percent": str(a.total_percent),
               "rating": a.rating_code}
-    kind = engine.kind_of("case")
     continued = False
     for c in _open_cases_before(session, a):
         rules = rules_of(session, c.round_id)
@@ -345,7 +344,7 @@ def on_appraisal_announced(session: Session, a: Appraisal, actor: Actor) -> None
             event = "escalate"
         else:
             event = "still_low"
-        engine._fire(session, kind, c.id, event, Actor.system(), None, result)  # same transaction
+        engine.fire_within(session, "case", c.id, event, Actor.system(), payload=result)
         continued = continued or low
     if low and not continued:
         open_case(session, a)

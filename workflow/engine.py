@@ -87,9 +87,9 @@ def load_for_update(session: Session, kind: Kind, entity_id: int) -> Any:
 
 def fire(session: Session, kind_name: str, entity_id: int, event: str, actor: Actor, *,
          expected_version: int | None = None, payload: Mapping[str, Any] | None = None) -> Fired:
-    kind = kind_of(kind_name)
     try:
-        result = _fire(session, kind, entity_id, event, actor, expected_version, dict(payload or {}))
+        result = fire_within(session, kind_name, entity_id, event, actor,
+                             expected_version=expected_version, payload=payload)
         session.commit()
         return result
     except BaseException:
@@ -97,8 +97,12 @@ def fire(session: Session, kind_name: str, entity_id: int, event: str, actor: Ac
         raise
 
 
-def _fire(session: Session, kind: Kind, entity_id: int, event: str, actor: Actor,
-          expected_version: int | None, payload: dict[str, Any]) -> Fired:
+def fire_within(session: Session, kind_name: str, entity_id: int, event: str, actor: Actor, *,
+                expected_version: int | None = None, payload: Mapping[str, Any] | None = None) -> Fired:
+    """`fire` inside the caller's transaction, which the caller commits or rolls back: for a
+    hook whose change must land with the event that caused it (an announcement opens a case)."""
+    kind = kind_of(kind_name)
+    payload = dict(payload or {})
     row = load_for_update(session, kind, entity_id)
     roles = kind.roles(session, actor, row)
     if not roles:
