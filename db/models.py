@@ -331,7 +331,7 @@ class InboxMessage(SQLModel, table=True):
     __tablename__ = "inbox_message"
     id: Optional[int] = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True)
-    outbox_id: Optional[int] = Field(default=None, foreign_key="outbox.id")
+    outbox_id: Optional[int] = Field(default=None, foreign_key="outbox.id", index=True)
     subject: str = Field(max_length=500)
     body: str = Field(sa_type=Text)
     link: str = Field(default="", max_length=500)
