@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Sequence
 
-from sqlalchemy import and_, exists, false, func, or_, select, true
+from sqlalchemy import and_, case, exists, false, func, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -90,11 +90,11 @@ class AppraisalFilter:
 
 
 def _overdue(today: date) -> ColumnElement[bool]:
-    return or_(*[
-        and_(Appraisal.state == state, exists().where(
-            Milestone.round_id == Appraisal.round_id, Milestone.code == code, Milestone.due_on < today))
-        for state, code in STATE_DEADLINE.items()
-    ])
+    """Past the due date of the milestone that should have ended its current state: one
+    semi-join (the milestone code picked by a CASE on the state), not one EXISTS per state."""
+    deadline = case(STATE_DEADLINE, value=Appraisal.state, else_=None)
+    return exists().where(Milestone.round_id == Appraisal.round_id, Milestone.code == deadline,
+                          Milestone.due_on < today)
 
 
 @dataclass(frozen=True)
