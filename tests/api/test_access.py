@@ -110,16 +110,18 @@ def test_admin_and_hr_routes(client, as_, w):
 
 
 def test_every_route_needs_sign_in(app, client):
-    for route in app.routes:
-        path = getattr(route, "path", "")
-        if not path.startswith("/api/v1/") or path in ("/api/v1/auth/login",) or "openapi" in path or "docs" in path:
+    import re
+
+    checked = 0
+    for path, item in app.openapi()["paths"].items():
+        if not path.startswith("/api/v1/") or path == "/api/v1/auth/login":
             continue
-        url = path.replace("{", "").replace("}", "")
-        for part in ("appraisal_id", "event", "unit_id", "person_id", "account_id", "assignment_id", "version_id",
-                     "round_id", "committee_id", "case_id", "id"):
-            url = url.replace(part, "1")
-        for method in route.methods - {"HEAD", "OPTIONS"}:
-            assert client.request(method, url).status_code == 401, (method, path)
+        url = re.sub(r"\{[^}]+\}", "1", path)
+        for method in item:
+            r = client.request(method.upper(), url)
+            assert r.status_code == 401, (method, path, r.status_code)
+            checked += 1
+    assert checked >= 24
 
 
 def test_list_filter_in_sql_agrees_with_the_rule(client, as_, objs, w, engine):
