@@ -76,9 +76,12 @@ def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
 
 
 def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    th = {404: "ไม่พบ", 405: "ไม่รองรับวิธีเรียกนี้", 401: "ต้องลงชื่อเข้าใช้", 403: "ไม่มีสิทธิ์"}.get(exc.status_code, "ผิดพลาด")
+    th = {404: "ไม่พบ", 405: "ไม่รองรับวิธีเรียกนี้", 401: "ต้องลงชื่อเข้าใช้", 403: "ไม่มีสิทธิ์",
+          413: "ข้อมูลใหญ่เกินไป"}.get(exc.status_code, "ผิดพลาด")
     en = str(exc.detail)
-    return JSONResponse(_out(f"{th} / {en}"), status_code=exc.status_code, headers=getattr(exc, "headers", None))
+    problems = [Problem("body", "ขนาดข้อมูลเกินกำหนด", "the request body exceeds the limit")] if exc.status_code == 413 else []
+    return JSONResponse(_out(f"{th} / {en}", problems), status_code=exc.status_code,
+                        headers=getattr(exc, "headers", None))
 
 
 def install(app: FastAPI) -> None:

@@ -110,7 +110,7 @@ def test_oversized_body_is_refused(client, as_, aid):
             yield b"x" * 50_000
     r = client.post(f"/api/v1/appraisals/{aid}/events/edit_agreement", content=chunks(),
                     headers={**as_("evaluator"), "Content-Type": "application/json"})
-    assert r.status_code == 413
+    assert r.status_code == 413 and r.json()["problems"][0]["field"] == "body"
 
 
 def test_nul_characters_are_a_422_not_a_database_error(client, as_, aid):
