@@ -37,6 +37,12 @@ class RoleOut(BaseModel):
     org_name: str
 
 
+class OrgRef(BaseModel):
+    id: int
+    code: str = Field(examples=["UDN-EDU"])
+    name: str = Field(examples=["กองการศึกษา"])
+
+
 class MeOut(BaseModel):
     account_id: int | None
     username: str = Field(examples=["hr-demo"])
@@ -44,7 +50,8 @@ class MeOut(BaseModel):
     person_id: int | None
     person_code: str | None
     is_admin: bool
-    roles: list[RoleOut]
+    org_unit: "OrgRef | None" = Field(description="the person's own organisation unit")
+    roles: list[RoleOut] = Field(description="organisation-scoped roles (hr, authority, committee, admin)")
 
 
 class LoginOut(BaseModel):
@@ -108,6 +115,7 @@ def me_out(session: Session, actor: Actor) -> MeOut:
     me = auth_service.whoami(session, actor)
     return MeOut(account_id=me.account_id, username=me.username, name=me.name, person_id=me.person_id,
                  person_code=me.person_code, is_admin=me.is_admin,
+                 org_unit=OrgRef(id=me.org_unit[0], code=me.org_unit[1], name=me.org_unit[2]) if me.org_unit else None,
                  roles=[RoleOut(role=r, org_unit_id=i, org_code=c, org_name=n) for r, i, c, n in me.roles])
 
 

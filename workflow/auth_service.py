@@ -200,6 +200,7 @@ class Me:
     person_code: str | None
     is_admin: bool
     roles: list[tuple[str, int, str, str]]  # (role, org id, org code, org name)
+    org_unit: tuple[int, str, str] | None = None  # the person's own unit: (id, code, name)
 
 
 def whoami(session: Session, actor: Actor) -> Me:
@@ -209,5 +210,7 @@ def whoami(session: Session, actor: Actor) -> Me:
         select(RoleAssignment.role, OrgUnit.id, OrgUnit.code, OrgUnit.name_th)
         .join(OrgUnit, OrgUnit.id == RoleAssignment.org_unit_id)
         .where(RoleAssignment.account_id == actor.account_id).order_by(RoleAssignment.id)).all()
+    unit = session.get(OrgUnit, person.org_unit_id) if person else None
     return Me(actor.account_id, account.username if account else actor.name, actor.name, actor.person_id,
-              person.code if person else None, actor.is_admin, [tuple(r) for r in rows])
+              person.code if person else None, actor.is_admin, [tuple(r) for r in rows],
+              (unit.id, unit.code, unit.name_th) if unit else None)

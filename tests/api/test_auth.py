@@ -24,6 +24,7 @@ def test_login_me_logout(client, w):
     h = {"Authorization": f"Bearer {body['access_token']}"}
     me = client.get("/api/v1/auth/me", headers=h).json()
     assert me["username"] == username(w, "hr") and me["roles"][0]["org_code"] == w.org.code
+    assert me["org_unit"]["id"] == w.people["hr"].org_unit_id and me["name"] == "hr"
     assert client.post("/api/v1/auth/logout", headers=h).status_code == 200
     r = client.get("/api/v1/auth/me", headers=h)
     assert r.status_code == 401 and r.json()["problems"][0]["field"] == "Authorization"
