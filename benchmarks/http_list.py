@@ -41,7 +41,7 @@ def main() -> None:
     from sqlalchemy import create_engine, select, text
 
     from api.main import create_app
-    from db.models import Account, Person
+    from db.models import Person
     from db.session import make_engine, new_session, normalise_url
     from round_open import build
     from workflow.access import Actor

@@ -17,7 +17,7 @@ from api.routes import events
 from api.schemas import (AppraisalOut, AppraisalSummary, CompetencyOut, EventIn, EventResult, HistoryEvent,
                          KpiOut, NoteOut, Page, PersonRef, SignatureOut)
 from db.models import Appraisal, Person, ProgressNote, Signature
-from workflow import appraisals, audit, engine, queries
+from workflow import appraisals, audit, queries
 from workflow.access import Actor
 from workflow.machines.appraisal import MACHINE, STATES
 

@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from api.errors import ApiError, error_body, responses
+from api.errors import error_body, responses
 from api.schemas import EventIn, EventResult
 from db.models import IdempotencyRecord
 from workflow import engine, queries
