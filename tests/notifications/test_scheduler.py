@@ -186,3 +186,37 @@ def test_two_schedulers_on_postgresql_one_runs_the_other_takes_over(pg_engine):
             b.stop()
         for e in (engine_a, engine_b, engine_api):
             e.dispose()
+
+
+def test_after_downtime_a_missed_job_runs_once_within_grace_and_is_skipped_beyond(engine, session, caplog):
+    """Jobs stored before the server went down: on its return APScheduler runs the one whose
+    moment passed less than the grace time ago (once) and skips the other, with a log line."""
+    w = world(session)
+    m = milestone(session, w, "agreement_signed")
+    real_now = datetime.now(BANGKOK)
+    writer = sched.build_scheduler(engine)
+    writer.start(paused=True)
+    try:
+        for offset, passed in ((7, timedelta(minutes=10)), (14, timedelta(hours=2))):
+            writer.add_job(sched.reminder_job, "date", run_date=real_now - passed, args=[m.id, offset],
+                           id=sched.reminder_job_id(m.id, offset), replace_existing=True,
+                           misfire_grace_time=3600, coalesce=True)
+    finally:
+        writer.shutdown(wait=False)
+    clock = FixedClock(at(m, 7, timedelta(minutes=10)))  # what the job bodies see
+    service = sched.SchedulerService(engine, clock=clock, poll=0.1, heartbeat=0.3, sync_every=3600, name="back")
+    service.start()
+    try:
+        _wait(lambda: sched.reminder_job_id(m.id, 7) in service.executed
+              and sched.reminder_job_id(m.id, 14) in service.missed)
+    finally:
+        service.stop()
+    assert service.executed.count(sched.reminder_job_id(m.id, 7)) == 1
+    assert sched.reminder_job_id(m.id, 14) not in service.executed
+    assert "missed its run" in caplog.text
+    keys = set(session.execute(select(Outbox.offset_key)).scalars())
+    session.commit()
+    assert keys == {"-7"}
+    # Both one-shot jobs are gone from the store (the daily overdue job, added by the sync on
+    # start, stays).
+    assert [j for j in _jobs(engine) if j.startswith("reminder:")] == []
