@@ -220,3 +220,23 @@ def test_after_downtime_a_missed_job_runs_once_within_grace_and_is_skipped_beyon
     # Both one-shot jobs are gone from the store (the daily overdue job, added by the sync on
     # start, stays).
     assert [j for j in _jobs(engine) if j.startswith("reminder:")] == []
+
+
+def test_the_daily_job_moves_agreed_appraisals_once_the_mid_round_date_passed(engine):
+    from db.models import Appraisal
+    from tests.flows import drive
+    from workflow.notifications.settings import Settings
+
+    with new_session(engine) as s:
+        w = world(s)
+        aid = drive(s, w, "appraisee", until="agreed")
+        rid = w.opened.round.id
+    sched.RUNTIME.engine, sched.RUNTIME.settings = engine, Settings()
+    sched.RUNTIME.clock = FixedClock(datetime(2025, 12, 30, 8, 0, tzinfo=BANGKOK))  # the due day itself
+    sched.overdue_job(rid)
+    with new_session(engine) as s:
+        assert s.get(Appraisal, aid).state == "agreed"
+    sched.RUNTIME.clock = FixedClock(datetime(2025, 12, 31, 8, 0, tzinfo=BANGKOK))
+    sched.overdue_job(rid)
+    with new_session(engine) as s:
+        assert s.get(Appraisal, aid).state == "monitored"

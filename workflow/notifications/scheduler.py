@@ -57,7 +57,7 @@ from workflow.notifications.fanout import (
     run_reminder,
 )
 from workflow.notifications.settings import Settings, from_env
-from workflow.rounds import policy_of_round
+from workflow.rounds import pass_mid_round, policy_of_round
 
 log = logging.getLogger("pmflow.scheduler")
 
@@ -103,6 +103,8 @@ def reminder_job(milestone_id: int, offset_days: int) -> None:
 def overdue_job(round_id: int) -> None:
     now = RUNTIME.clock.now()
     with new_session(_engine()) as session:
+        # The daily job also moves agreed appraisals on once the mid-round date has passed.
+        pass_mid_round(session, round_id, today=now.astimezone(BANGKOK).date())
         run_overdue(session, round_id, now=now, settings=RUNTIME.settings)
         deliver_due(session, now=now, settings=RUNTIME.settings, workers=DELIVERY_WORKERS)
 
