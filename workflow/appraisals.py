@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlmodel import Session
 
 from db.models import (Appraisal, Committee, CommitteeMember, Competency, Kpi, OrgUnit,
@@ -133,18 +133,32 @@ def validate(event: str, payload: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # --- roles and facts -----------------------------------------------------------------------------
+# Built once: a statement object memoizes its cache key, so executing it again skips the
+# construction and the cache-key walk. They read values, not entities, so they run on the
+# session's connection (Core: ~15 us a query on SQLite, against ~45 us through Session.execute
+# and ~95 us for a statement built each time). The Core path does not autoflush: the engine
+# calls these right after load_for_update, whose ORM query has flushed whatever was pending.
+_COMMITTEE = (select(CommitteeMember.person_id)
+              .join(Committee, Committee.id == CommitteeMember.committee_id)
+              .where(Committee.round_id == bindparam("round_id")))
+_ORG_PATH = select(OrgUnit.path).where(OrgUnit.id == bindparam("org_id"))
+_KPI_FACTS = (select(Kpi.weight, Kpi.level).where(Kpi.appraisal_id == bindparam("appraisal_id"))
+              .order_by(Kpi.position, Kpi.id))
+_COMPETENCY_SCORES = (select(Competency.score).where(Competency.appraisal_id == bindparam("appraisal_id"))
+                      .order_by(Competency.position, Competency.id))
+_SIGNED = select(Signature.role).where(Signature.appraisal_id == bindparam("appraisal_id"),
+                                       Signature.kind == "agreement",
+                                       Signature.revision == bindparam("revision"))
+
+
 def committee_people(session: Session, round_id: int) -> frozenset[int]:
-    rows = session.execute(
-        select(CommitteeMember.person_id).join(Committee, Committee.id == CommitteeMember.committee_id)
-        .where(Committee.round_id == round_id)
-    ).scalars()
-    return frozenset(rows)
+    return frozenset(session.connection().execute(_COMMITTEE, {"round_id": round_id}).scalars())
 
 
 def view_of(session: Session, a: Appraisal) -> AppraisalView:
-    org = session.get(OrgUnit, a.org_unit_id)
+    path = session.connection().execute(_ORG_PATH, {"org_id": a.org_unit_id}).scalar_one_or_none()
     return AppraisalView(person_id=a.person_id, evaluator_id=a.evaluator_id,
-                         superior_id=a.superior_id, org_path=org.path if org else "/",
+                         superior_id=a.superior_id, org_path=path or "/",
                          committee_person_ids=committee_people(session, a.round_id))
 
 
@@ -164,15 +178,16 @@ def competencies_of(session: Session, appraisal_id: int) -> list[Competency]:
 
 
 def facts(session: Session, a: Appraisal) -> AppraisalFacts:
-    kpis, comps = kpis_of(session, a.id), competencies_of(session, a.id)
-    signed = session.execute(
-        select(Signature.role).where(Signature.appraisal_id == a.id, Signature.kind == "agreement",
-                                     Signature.revision == a.agreement_revision)).scalars()
+    # Columns, not entities: the guards read values, and entity rows cost an identity-map entry each.
+    conn = session.connection()
+    kpis = conn.execute(_KPI_FACTS, {"appraisal_id": a.id}).all()
+    scores = conn.execute(_COMPETENCY_SCORES, {"appraisal_id": a.id}).scalars().all()
+    signed = conn.execute(_SIGNED, {"appraisal_id": a.id, "revision": a.agreement_revision}).scalars()
     return AppraisalFacts(
         evaluator_id=a.evaluator_id,
         kpi_weights=tuple(k.weight for k in kpis),
         kpi_levels=tuple(k.level for k in kpis),
-        competency_scores=tuple(c.score for c in comps),
+        competency_scores=tuple(scores),
         agreement_signed_by=frozenset(signed),
         development_plan=a.development_plan or "",
         acknowledged=a.acknowledged_at is not None,
@@ -256,7 +271,10 @@ def _compute(session: Session, a: Appraisal, kpis: list[Kpi], comps: list[Compet
 
 def _evaluate(session: Session, a: Appraisal, p: dict[str, Any], actor: Actor,
               held: frozenset[str]) -> Mapping[str, Any]:
-    return _compute(session, a, kpis_of(session, a.id), competencies_of(session, a.id))
+    # Values suffice here: rows of (weight, level) and (score,) instead of entities.
+    conn = session.connection()
+    return _compute(session, a, conn.execute(_KPI_FACTS, {"appraisal_id": a.id}).all(),
+                    conn.execute(_COMPETENCY_SCORES, {"appraisal_id": a.id}).all())
 
 
 def _acknowledge(session: Session, a: Appraisal, p: dict[str, Any], actor: Actor,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterator, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from db.models import Appraisal, Event, LowPerformerCase, utcnow
@@ -55,27 +55,31 @@ def new_event(*, entity_type: str, entity_id: int, seq: int, event: str, from_st
     return values
 
 
+_EVENT_TABLE = Event.__table__
+_HASH_AT = select(Event.hash).where(Event.entity_type == bindparam("entity_type"),
+                                    Event.entity_id == bindparam("entity_id"), Event.seq == bindparam("seq"))
+
+
 def last_hash(session: Session, entity_type: str, entity_id: int, seq: int) -> str:
     if seq <= 0:
         return GENESIS
-    found = session.execute(
-        select(Event.hash).where(Event.entity_type == entity_type, Event.entity_id == entity_id,
-                                 Event.seq == seq)
-    ).scalar_one_or_none()
+    # Events are inserted with Core (below), so none is ever pending in the session: no autoflush needed.
+    found = session.connection().execute(
+        _HASH_AT, {"entity_type": entity_type, "entity_id": entity_id, "seq": seq}).scalar_one_or_none()
     return found or GENESIS
 
 
 def append(session: Session, *, entity_type: str, entity_id: int, seq: int, event: str,
            from_state: str | None, to_state: str | None, actor_account_id: int | None, actor: str,
-           payload: Mapping[str, Any] | None = None, reason: str = "") -> Event:
-    """Append event number ``seq`` to an entity's chain (the caller holds the entity's lock)."""
+           payload: Mapping[str, Any] | None = None, reason: str = "") -> int:
+    """Append event number ``seq`` to an entity's chain (the caller holds the entity's lock);
+    return its id. A Core INSERT: an ORM Event object would cost a SQLModel construction and a
+    unit-of-work flush of its own, and nobody reads it back in this transaction."""
     values = new_event(entity_type=entity_type, entity_id=entity_id, seq=seq, event=event,
                        from_state=from_state, to_state=to_state, actor_account_id=actor_account_id,
                        actor=actor, payload=payload, reason=reason,
                        prev_hash=last_hash(session, entity_type, entity_id, seq - 1))
-    row = Event(**values)
-    session.add(row)
-    return row
+    return session.execute(_EVENT_TABLE.insert(), values).inserted_primary_key[0]
 
 
 @dataclass(frozen=True)

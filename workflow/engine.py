@@ -13,12 +13,13 @@ Any error rolls everything back: nothing is half-written.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Callable, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
-from db.models import Event, utcnow
+from db.models import utcnow
 from workflow import audit
 from workflow.access import Actor
 from workflow.errors import Conflict, GuardFailed, NotAllowed, NotFound
@@ -52,7 +53,8 @@ def register(kind: Kind) -> Kind:
 
 
 def kind_of(name: str) -> Kind:
-    _load_kinds()
+    if name not in KINDS:
+        _load_kinds()
     return KINDS[name]
 
 
@@ -76,10 +78,13 @@ class Fired:
     event_id: int | None
 
 
+@lru_cache(maxsize=None)
+def _locking_select(table: type) -> Any:
+    return select(table).where(table.id == bindparam("entity_id")).with_for_update()
+
+
 def load_for_update(session: Session, kind: Kind, entity_id: int) -> Any:
-    row = session.execute(
-        select(kind.table).where(kind.table.id == entity_id).with_for_update()
-    ).scalar_one_or_none()
+    row = session.execute(_locking_select(kind.table), {"entity_id": entity_id}).scalar_one_or_none()
     if row is None:
         raise NotFound(kind.name, entity_id)
     return row
@@ -133,7 +138,7 @@ def fire_within(session: Session, kind_name: str, entity_id: int, event: str, ac
     row.updated_at = utcnow()
     session.add(row)
     session.flush()
-    ev = audit.append(
+    event_id = audit.append(
         session, entity_type=kind.name, entity_id=row.id, seq=row.version, event=event,
         from_state=from_state, to_state=row.state, actor_account_id=actor.account_id,
         actor=actor.name, payload=recorded,
@@ -143,7 +148,7 @@ def fire_within(session: Session, kind_name: str, entity_id: int, event: str, ac
         for hook in kind.on_enter.get(row.state, []):
             hook(session, row, actor)
     session.flush()
-    return Fired(row.id, event, from_state, row.state, row.version, ev.id)
+    return Fired(row.id, event, from_state, row.state, row.version, event_id)
 
 
 def available_events(session: Session, kind_name: str, row: Any, actor: Actor) -> list[str]:
@@ -154,7 +159,7 @@ def available_events(session: Session, kind_name: str, row: Any, actor: Actor) -
 
 
 def record(session: Session, kind_name: str, row: Any, event: str, actor: Actor,
-           payload: Mapping[str, Any] | None = None, *, to_state: str | None = None) -> Event:
+           payload: Mapping[str, Any] | None = None, *, to_state: str | None = None) -> int:
     """Append a bookkeeping event (e.g. "opened") to a versioned row the caller has locked."""
     from_state = row.state if row.version else None
     row.version += 1
