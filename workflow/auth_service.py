@@ -139,23 +139,25 @@ def authenticate(session: Session, token: str, *, kind: str, secret_key: str,
     if not token or len(token) > 200:
         return None
     now = now or utcnow()
-    found = session.execute(
+    # One round trip: the token, its account and person, and one row per role assignment.
+    rows = session.execute(
         select(AuthToken.id, AuthToken.kind, AuthToken.csrf_token, AuthToken.revoked, AuthToken.expires_at,
                Account.id, Account.username, Account.is_admin, Account.active, Account.person_id,
-               Person.name_th, Person.locale)
+               Person.name_th, Person.locale, RoleAssignment.role, OrgUnit.path)
         .join(Account, Account.id == AuthToken.account_id)
         .outerjoin(Person, Person.id == Account.person_id)
-        .where(AuthToken.token_hash == token_hash(secret_key, token), AuthToken.kind == kind)).first()
-    if found is None:
+        .outerjoin(RoleAssignment, RoleAssignment.account_id == Account.id)
+        .outerjoin(OrgUnit, OrgUnit.id == RoleAssignment.org_unit_id)
+        .where(AuthToken.token_hash == token_hash(secret_key, token), AuthToken.kind == kind)
+        .order_by(RoleAssignment.id)).all()
+    if not rows:
         return None
     (token_id, tok_kind, csrf, revoked, expires, account_id, username, is_admin, active, person_id,
-     person_name, locale) = found
+     person_name, locale, _, _) = rows[0]
     if revoked or not active or _aware(expires) <= now:
         return None
-    scoped = tuple((r, p) for r, p in session.execute(
-        select(RoleAssignment.role, OrgUnit.path).join(OrgUnit, OrgUnit.id == RoleAssignment.org_unit_id)
-        .where(RoleAssignment.account_id == account_id)).all())
-    # The same Actor as accounts.actor_for, in two queries instead of three (this runs per request).
+    scoped = tuple((r.role, r.path) for r in rows if r.role is not None)
+    # The same Actor as accounts.actor_for (which takes three queries; this runs on every request).
     actor = Actor(account_id=account_id, person_id=person_id, name=person_name or username,
                   is_admin=is_admin or any(r == "admin" for r, _ in scoped), scoped_roles=scoped,
                   locale=locale or "th")

@@ -113,3 +113,16 @@ def test_many_failures_from_one_address_are_slowed_down(client, w):
     finally:
         FAILURES._seen.clear()
     assert _login(client, w, "hr").status_code == 200
+
+
+def test_the_signed_in_actor_is_the_one_the_rules_know(client, w, engine):
+    """authenticate() builds the Actor in one query; it must equal accounts.actor_for's."""
+    from api.settings import get_settings
+    from workflow import accounts, auth_service
+
+    for who in ("hr", "authority", "chair", "appraisee", "admin"):
+        token = _login(client, w, who).json()["access_token"]
+        with new_session(engine) as s:
+            found = auth_service.authenticate(s, token, kind="bearer", secret_key=get_settings().secret_key)
+            account = s.execute(select(Account).where(Account.username == username(w, who))).scalar_one()
+            assert found.actor == accounts.actor_for(s, account), who
