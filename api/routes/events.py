@@ -3,10 +3,12 @@
 `fire(kind="appraisal", ...)` serves `POST /api/v1/appraisals/{id}/events/{event}`;
 the low-performer cases use the same function with `kind="case"`.
 
-Idempotency: with an `Idempotency-Key` header, the key is recorded in the same transaction
-as the event (table idempotency_record, unique per account and key), so a retry after a
-lost answer replays the stored answer instead of firing twice; the same key with a different
-request is refused (422). A concurrent duplicate waits for the first on the unique index.
+Idempotency: with an `Idempotency-Key` header, the key and the answer are stored in the same
+transaction as the event (table idempotency_record, unique per account and key), so a retry
+after a lost answer replays the stored answer instead of firing twice; the same key with a
+different request is refused (422). A concurrent duplicate waits on the unique index for the
+first to commit, then replays its answer. Refusals (4xx) are stored too: a retry gets the
+same answer.
 """
 from __future__ import annotations
 
@@ -128,19 +130,27 @@ def fire(*, kind: str, entity_id: int, event: str, body: EventIn | None, if_matc
             session.rollback()
             return _replay(rec, request_hash)
     try:
-        try:
-            version = expected_version(if_match, body)
-            payload = payload_of(body)
-            if key:
-                session.add(IdempotencyRecord(account_id=actor.account_id, key=key,
-                                              request_hash=request_hash, status_code=0, body=""))
-                session.flush()
-        except BaseException:
-            session.rollback()
-            raise
+        version = expected_version(if_match, body)
+        payload = payload_of(body)
+        if key:
+            session.add(IdempotencyRecord(account_id=actor.account_id, key=key,
+                                          request_hash=request_hash, status_code=0, body=""))
+            session.flush()
+        # One transaction: the event, the stored answer for its key, then COMMIT.
         with _keeping_loaded(session) as loaded:  # noqa: F841  (held until the answer is built)
-            fired = engine.fire(session, kind, entity_id, event, actor, expected_version=version, payload=payload)
-    except IntegrityError:  # a concurrent request with the same key got there first
+            fired = engine.fire_within(session, kind, entity_id, event, actor, expected_version=version,
+                                       payload=payload)
+            row = session.get(k.table, entity_id)
+            result = EventResult(kind=kind, id=fired.id, event=fired.event, from_state=fired.from_state,
+                                 state=fired.state, version=fired.version, event_id=fired.event_id,
+                                 available_events=k.machine.allowed(row.state, visible(session, actor, row)))
+        out = result.model_dump(mode="json")
+        if key:
+            session.execute(update(IdempotencyRecord).where(
+                IdempotencyRecord.account_id == actor.account_id, IdempotencyRecord.key == key)
+                .values(status_code=200, body=json.dumps(out, ensure_ascii=False)))
+        session.commit()
+    except IntegrityError:  # a concurrent request with the same key committed first
         session.rollback()
         rec = _stored(session, actor.account_id, key) if key else None
         session.rollback()
@@ -148,6 +158,7 @@ def fire(*, kind: str, entity_id: int, event: str, body: EventIn | None, if_matc
             raise
         return _replay(rec, request_hash)
     except WorkflowError as exc:
+        session.rollback()
         # The engine hides rows the caller holds no role on; an appraisal outside committee
         # review is hidden from the committee too. Only failures can concern such a row (the
         # committee has no event outside review), so the check costs nothing on success.
@@ -160,16 +171,7 @@ def fire(*, kind: str, entity_id: int, event: str, body: EventIn | None, if_matc
         if key:
             _store_error(session, actor.account_id, key, request_hash, status, out)
         return JSONResponse(out, status_code=status, headers=headers)
-
-    row = session.get(k.table, entity_id)
-    roles = visible(session, actor, row)
-    result = EventResult(kind=kind, id=fired.id, event=fired.event, from_state=fired.from_state,
-                         state=fired.state, version=fired.version, event_id=fired.event_id,
-                         available_events=k.machine.allowed(row.state, roles))
-    out = result.model_dump(mode="json")
-    if key:
-        session.execute(update(IdempotencyRecord).where(
-            IdempotencyRecord.account_id == actor.account_id, IdempotencyRecord.key == key)
-            .values(status_code=200, body=json.dumps(out, ensure_ascii=False)))
-    session.commit()
+    except BaseException:
+        session.rollback()
+        raise
     return JSONResponse(out, status_code=200, headers={"ETag": f'"{fired.version}"'})
