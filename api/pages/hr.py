@@ -32,6 +32,7 @@ from workflow import cases, queries
 from workflow.calendar import fiscal_year_of
 from workflow.errors import InvalidInput, Problem, WorkflowError
 from workflow.notifications.pending import NOT_DONE_STATES
+from workflow.notifications.scheduler import schedule_round
 from workflow.rounds import open_round
 
 router = APIRouter()
@@ -174,5 +175,6 @@ def open_round_form(request: Request, viewer: ViewerDep, session: SessionDep, po
         errors = errors_from(exc, "open_round", known=("org", "fiscal_year", "round"))
         return render(request, "hr.html", viewer, status_of(exc), errors=errors, form=form,
                       **_context(request, session, viewer, None, today_in_bangkok()))
+    schedule_round(opened.round.id, engine=session.get_bind())  # its reminder jobs, now
     return RedirectResponse(f"/hr?round={opened.round.id}&opened=1", status_code=303)
 

@@ -7,7 +7,7 @@ the Python rule (`access.appraisal_roles`) for every role and every appraisal.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from db.models import Appraisal, Committee
 from db.session import new_session
@@ -80,7 +80,7 @@ def test_event_route(client, as_, objs):
         assert r == (409 if who in SEE_B else 404), who  # stale version is checked before the role
 
 
-def test_admin_and_hr_routes(client, as_, w):
+def test_admin_and_hr_routes(client, as_, w, engine):
     body = {"org_code": w.org.code, "fiscal_year": 2569, "number": 2}
     for who in ROLES:
         if who in ("hr", "admin"):
@@ -92,6 +92,9 @@ def test_admin_and_hr_routes(client, as_, w):
                        json={"role": "admin", "org_unit_id": w.org.id}) == 403, who
     r = client.post("/api/v1/rounds", json=body, headers=as_("hr"))
     assert r.status_code == 201 and r.json()["appraisals"] == 8 and len(r.json()["milestones"]) >= 5
+    with engine.connect() as c:  # its jobs are in the job store at once (reminders already past are skipped)
+        jobs = c.execute(text("SELECT id FROM apscheduler_jobs")).scalars().all()
+        assert f"overdue:{r.json()['id']}" in jobs
     assert client.post("/api/v1/rounds", json=body, headers=as_("admin")).status_code == 409
     r = client.post("/api/v1/accounts", json={"username": "new-one", "password": "long enough pw",
                                               "person_id": w.people["stranger"].id}, headers=as_("admin"))
