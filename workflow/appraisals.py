@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import bindparam, delete, select
 from sqlmodel import Session
 
@@ -16,7 +16,7 @@ from db.models import (Appraisal, Committee, CommitteeMember, Competency, Kpi, O
 from workflow import engine, scoring
 from workflow.access import Actor, AppraisalView, appraisal_roles
 from workflow.competencies import CORE_COMPETENCIES  # noqa: F401  (re-exported)
-from workflow.errors import InvalidInput, Problem, problems_from_pydantic
+from workflow.errors import InvalidInput, Problem
 from workflow.machines.appraisal import MACHINE, AppraisalFacts
 from workflow.rounds import policy_of_round
 
@@ -124,12 +124,7 @@ PAYLOADS: dict[str, type[_In]] = {
 }
 
 
-def validate(event: str, payload: Mapping[str, Any]) -> dict[str, Any]:
-    shape = PAYLOADS.get(event, _In)
-    try:
-        return shape.model_validate(payload).model_dump(mode="json", exclude_none=True)
-    except ValidationError as exc:
-        raise InvalidInput(problems_from_pydantic(exc.errors(), "payload")) from None
+validate = engine.payload_validator(PAYLOADS, _In)
 
 
 # --- roles and facts -----------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_, select
 from sqlmodel import Session
 
@@ -29,7 +29,7 @@ from db.models import (Account, Appraisal, CaseMeasure, Evidence, InboxMessage, 
 from workflow import engine
 from workflow.access import Actor
 from workflow.appraisals import KIND as APPRAISAL_KIND
-from workflow.errors import InvalidInput, NotFound, Problem, problems_from_pydantic
+from workflow.errors import InvalidInput, NotFound, Problem
 from workflow.machines.low_performer import (MACHINE, MEASURE_TH, MEASURES, OPEN_STATES, STATE_TH,
                                              STATUS_TH, CaseFacts, CaseRules)
 from workflow.rounds import policy_of_round
@@ -87,12 +87,7 @@ PAYLOADS: dict[str, type[_In]] = {
 }
 
 
-def validate(event: str, payload: Mapping[str, Any]) -> dict[str, Any]:
-    shape = PAYLOADS.get(event, _In)
-    try:
-        return shape.model_validate(payload).model_dump(mode="json", exclude_none=True)
-    except ValidationError as exc:
-        raise InvalidInput(problems_from_pydantic(exc.errors(), "payload")) from None
+validate = engine.payload_validator(PAYLOADS, _In)
 
 
 # --- roles and facts -----------------------------------------------------------------------------

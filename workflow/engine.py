@@ -17,12 +17,13 @@ from functools import lru_cache
 from typing import Any, Callable, Mapping
 
 from sqlalchemy import bindparam, select
+from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 
 from db.models import utcnow
 from workflow import audit
 from workflow.access import Actor
-from workflow.errors import Conflict, GuardFailed, NotAllowed, NotFound
+from workflow.errors import Conflict, GuardFailed, InvalidInput, NotAllowed, NotFound, problems_from_pydantic
 from workflow.machines.base import Subject, WorkflowMachine
 
 Effects = Callable[[Session, Any, str, dict[str, Any], Actor, frozenset[str]], Mapping[str, Any] | None]
@@ -45,6 +46,19 @@ class Kind:
 
 
 KINDS: dict[str, Kind] = {}
+
+
+def payload_validator(shapes: Mapping[str, type[BaseModel]],
+                      default: type[BaseModel]) -> Callable[[str, Mapping[str, Any]], dict[str, Any]]:
+    """A kind's `validate`: each event's payload checked against its pydantic shape; every
+    problem named by its field (``payload.kpis[0].weight``)."""
+    def validate(event: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            return shapes.get(event, default).model_validate(payload).model_dump(mode="json", exclude_none=True)
+        except ValidationError as exc:
+            raise InvalidInput(problems_from_pydantic(exc.errors(), "payload")) from None
+
+    return validate
 
 
 def register(kind: Kind) -> Kind:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 from typing import Iterator
 
 from sqlalchemy import bindparam, insert, select
@@ -37,19 +36,19 @@ def register_policy(session: Session, text: str) -> PolicyVersion:
     return row
 
 
-@lru_cache(maxsize=256)
-def _parsed(version_id: int, digest: str, text: str) -> Policy:
-    return parse(text)
+_BY_VERSION: dict[tuple[int, str], Policy] = {}  # (version id, content hash): immutable, so cacheable
 
 
 def policy_of_version(row: PolicyVersion) -> Policy:
-    return _parsed(row.id, row.content_hash, row.content)
+    key = (row.id, row.content_hash)
+    if key not in _BY_VERSION:
+        _BY_VERSION[key] = parse(row.content)
+    return _BY_VERSION[key]
 
 
 _POLICY_OF_ROUND = (select(PolicyVersion.id, PolicyVersion.content_hash)
                     .join(Round, Round.policy_version_id == PolicyVersion.id)
                     .where(Round.id == bindparam("round_id")))
-_BY_VERSION: dict[tuple[int, str], Policy] = {}  # (version id, content hash): immutable, so cacheable
 
 
 def policy_of_round(session: Session, round_id: int) -> Policy:
@@ -57,9 +56,7 @@ def policy_of_round(session: Session, round_id: int) -> Policy:
     if found is None:
         raise NotFound("round", round_id)
     policy = _BY_VERSION.get(tuple(found))
-    if policy is None:
-        policy = _BY_VERSION[tuple(found)] = policy_of_version(session.get(PolicyVersion, found.id))
-    return policy
+    return policy if policy is not None else policy_of_version(session.get(PolicyVersion, found.id))
 
 
 def policy_version_for_org(session: Session, org: OrgUnit) -> PolicyVersion:
