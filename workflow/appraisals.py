@@ -4,6 +4,7 @@ writes. The rules themselves are in `machines/appraisal.py` (the table) and `sco
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
 from decimal import Decimal
 from typing import Any, Literal, Mapping
 
@@ -13,12 +14,14 @@ from sqlmodel import Session
 
 from db.models import (Appraisal, Committee, CommitteeMember, Competency, Kpi, OrgUnit,
                        Person, ProgressNote, Round, Signature, utcnow)
-from workflow import engine, scoring
+from db.raw import Raw, decimal2
+from workflow import audit, engine, scoring
 from workflow.access import Actor, AppraisalView, appraisal_roles
 from workflow.competencies import CORE_COMPETENCIES  # noqa: F401  (re-exported)
 from workflow.errors import InvalidInput, Problem
 from workflow.machines.appraisal import MACHINE, AppraisalFacts
-from workflow.rounds import policy_of_round
+from workflow.machines.low_performer import OPEN_STATES as CASE_OPEN_STATES
+from workflow.rounds import cached_policy, policy_of_round
 
 # --- payload shapes --------------------------------------------------------------------------------
 class _In(BaseModel):
@@ -191,11 +194,142 @@ def facts(session: Session, a: Appraisal) -> AppraisalFacts:
     )
 
 
-# --- effects -------------------------------------------------------------------------------------
-def apply(session: Session, a: Appraisal, event: str, p: dict[str, Any], actor: Actor,
-          held: frozenset[str]) -> Mapping[str, Any] | None:
-    handler = EFFECTS.get(event)
-    return handler(session, a, p, actor, held) if handler else None
+# --- the direct path's reader: the row, the roles' inputs, the facts and the previous hash -----
+# One statement, one round trip (the ORM path above takes seven); the four lists come back as
+# one JSON array. Each database says "a JSON array of these, in this order" its own way.
+_SNAPSHOT_COLUMNS = """
+    a.id, a.round_id, a.person_id, a.org_unit_id, a.staff_type, a.evaluator_id, a.superior_id,
+    a.state, a.version, a.agreement_revision, a.total_percent, a.rating_code, a.development_plan,
+    a.acknowledged_at IS NOT NULL, a.refusal_witness, a.superior_opinion,
+    o.path, pv.id, pv.content_hash,
+    (SELECT hash FROM event WHERE entity_type = 'appraisal' AND entity_id = a.id AND seq = a.version),
+    (SELECT count(*) FROM low_performer_case lc WHERE lc.person_id = a.person_id
+        AND lc.round_id <> a.round_id AND lc.state IN ({open_cases})),"""
+_SNAPSHOT_FROM = """
+  FROM appraisal a JOIN org_unit o ON o.id = a.org_unit_id JOIN round r ON r.id = a.round_id
+  LEFT JOIN policy_version pv ON pv.id = r.policy_version_id
+ WHERE a.id = %s"""
+_SNAPSHOT_SQL = {
+    "sqlite": "SELECT" + _SNAPSHOT_COLUMNS + """ json_array(
+    json((SELECT json_group_array(cm.person_id) FROM committee_member cm
+        JOIN committee c ON c.id = cm.committee_id WHERE c.round_id = a.round_id)),
+    json((SELECT json_group_array(json_array(weight, level))
+        FROM (SELECT weight, level FROM kpi WHERE appraisal_id = %s ORDER BY position, id))),
+    json((SELECT json_group_array(score)
+        FROM (SELECT score FROM competency WHERE appraisal_id = %s ORDER BY position, id))),
+    json((SELECT json_group_array(role) FROM signature
+        WHERE appraisal_id = a.id AND kind = 'agreement' AND revision = a.agreement_revision)))
+""" + _SNAPSHOT_FROM,
+    "postgresql": "SELECT" + _SNAPSHOT_COLUMNS + """ json_build_array(
+    (SELECT json_agg(cm.person_id) FROM committee_member cm
+        JOIN committee c ON c.id = cm.committee_id WHERE c.round_id = a.round_id),
+    (SELECT json_agg(json_build_array(weight, level) ORDER BY position, id) FROM kpi
+        WHERE appraisal_id = %s),
+    (SELECT json_agg(score ORDER BY position, id) FROM competency WHERE appraisal_id = %s),
+    (SELECT json_agg(role) FROM signature
+        WHERE appraisal_id = a.id AND kind = 'agreement' AND revision = a.agreement_revision))
+""" + _SNAPSHOT_FROM + "\n   FOR UPDATE OF a",  # lock the appraisal only, not its unit and round
+}
+_OPEN_CASE_STATES = ", ".join(f"'{s}'" for s in CASE_OPEN_STATES)
+_SNAPSHOT_SQL = {k: v.replace("{open_cases}", _OPEN_CASE_STATES) for k, v in _SNAPSHOT_SQL.items()}
+
+
+def snapshot(raw: Raw, appraisal_id: int, actor: Actor) -> engine.Snapshot | None:
+    found = raw.one(_SNAPSHOT_SQL["sqlite" if raw.sqlite else "postgresql"], (appraisal_id,) * 3)
+    if found is None:
+        return None
+    (id_, round_id, person_id, org_unit_id, staff_type, evaluator_id, superior_id, state, version,
+     revision, total, rating, plan, acknowledged, witness, opinion, org_path, policy_id, policy_hash,
+     prev_hash, open_cases, lists) = found
+    committee, kpis, scores, signed = (x or () for x in raw.json(lists))  # an empty aggregate is NULL
+    row = SimpleNamespace(
+        id=id_, round_id=round_id, person_id=person_id, org_unit_id=org_unit_id, staff_type=staff_type,
+        evaluator_id=evaluator_id, superior_id=superior_id, state=state, version=version,
+        agreement_revision=revision, total_percent=decimal2(total), rating_code=rating,
+        open_cases_elsewhere=open_cases)
+    view = AppraisalView(person_id=person_id, evaluator_id=evaluator_id, superior_id=superior_id,
+                         org_path=org_path or "/", committee_person_ids=frozenset(committee))
+    facts_ = AppraisalFacts(
+        evaluator_id=evaluator_id,
+        kpi_weights=tuple(k[0] for k in kpis),
+        kpi_levels=tuple(k[1] for k in kpis),
+        competency_scores=tuple(scores),
+        agreement_signed_by=frozenset(signed),
+        development_plan=plan or "",
+        acknowledged=bool(acknowledged),
+        refused_with_witness=bool(witness),
+        superior_opinion=opinion,
+    )
+    return engine.Snapshot(row=row, roles=appraisal_roles(actor, view), facts=facts_,
+                           prev_hash=prev_hash or audit.GENESIS,
+                           policy=cached_policy(policy_id, policy_hash))
+
+
+# --- effects: pure ones (Env -> Changes), then the few that need the session -------------------
+def _sign(e: engine.Env) -> engine.Changes:
+    signed_as = sorted(e.roles & {"appraisee", "evaluator"})
+    revision = e.row.agreement_revision
+    return engine.Changes(
+        add=tuple((Signature, dict(appraisal_id=e.row.id, kind="agreement", role=role, revision=revision,
+                                   person_id=e.actor.person_id, name=e.actor.name, signed_at=e.now))
+                  for role in signed_as),
+        record={"signed_as": signed_as, "revision": revision})
+
+
+def _note(e: engine.Env) -> engine.Changes:
+    return engine.Changes(add=((ProgressNote, dict(appraisal_id=e.row.id, author_person_id=e.actor.person_id,
+                                                  text=e.payload["note"], created_at=e.now)),))
+
+
+def result_columns(policy: Any, staff_type: str, weights_levels: list[tuple[int, int | None]],
+                   scores: list[int | None]) -> dict[str, Any]:
+    """The score columns of an appraisal: all None until every KPI and competency is scored."""
+    if (not weights_levels or not scores or any(level is None for _, level in weights_levels)
+            or any(s is None for s in scores)):
+        return dict(results_percent=None, competency_percent=None, total_percent=None, rating_code=None)
+    result = scoring.score(policy, staff_type, weights_levels, scores)
+    return dict(results_percent=result.results_percent, competency_percent=result.competency_percent,
+                total_percent=result.total_percent, rating_code=result.rating.code)
+
+
+def _recorded_result(columns: Mapping[str, Any]) -> dict[str, Any]:
+    if columns["total_percent"] is None:
+        return {}
+    return {"total_percent": str(columns["total_percent"]), "rating": columns["rating_code"]}
+
+
+def _evaluate(e: engine.Env) -> engine.Changes:
+    f = e.facts
+    columns = result_columns(e.policy(), e.row.staff_type, list(zip(f.kpi_weights, f.kpi_levels)),
+                             list(f.competency_scores))
+    return engine.Changes(set=columns, record=_recorded_result(columns))
+
+
+def _acknowledge(e: engine.Env) -> engine.Changes:
+    return engine.Changes(
+        set={"acknowledged_at": e.now},
+        add=((Signature, dict(appraisal_id=e.row.id, kind="acknowledgment", role="appraisee",
+                              revision=e.row.agreement_revision, person_id=e.actor.person_id,
+                              name=e.actor.name, signed_at=e.now)),))
+
+
+def _refusal(e: engine.Env) -> engine.Changes:
+    p = e.payload
+    refused_on = date.fromisoformat(p["refused_on"]) if "refused_on" in p else e.now.date()
+    return engine.Changes(
+        set={"refusal_witness": p["witness_name"], "refused_on": refused_on},
+        add=((Signature, dict(appraisal_id=e.row.id, kind="refusal_witness", role="witness",
+                              revision=e.row.agreement_revision, name=p["witness_name"], signed_at=e.now)),))
+
+
+def _opinion(e: engine.Env) -> engine.Changes:
+    p = e.payload
+    differ = p["opinion"] == "differ"
+    return engine.Changes(set={
+        "superior_opinion": p["opinion"],
+        "superior_total_percent": scoring.round2(Decimal(str(p["total_percent"]))) if differ else None,
+        "superior_reason": p.get("reason") if differ else None,
+    })
 
 
 def _replace_agreement(session: Session, a: Appraisal, p: dict[str, Any], actor: Actor,
@@ -210,21 +344,6 @@ def _replace_agreement(session: Session, a: Appraisal, p: dict[str, Any], actor:
     # A changed agreement needs both signatures again.
     a.agreement_revision += 1
     return {"agreement_revision": a.agreement_revision}
-
-
-def _sign(session: Session, a: Appraisal, p: dict[str, Any], actor: Actor,
-          held: frozenset[str]) -> Mapping[str, Any]:
-    signed_as = sorted(held & {"appraisee", "evaluator"})
-    for role in signed_as:
-        session.add(Signature(appraisal_id=a.id, kind="agreement", role=role,
-                              revision=a.agreement_revision, person_id=actor.person_id,
-                              name=actor.name))
-    return {"signed_as": signed_as, "revision": a.agreement_revision}
-
-
-def _note(session: Session, a: Appraisal, p: dict[str, Any], actor: Actor,
-          held: frozenset[str]) -> None:
-    session.add(ProgressNote(appraisal_id=a.id, author_person_id=actor.person_id, text=p["note"]))
 
 
 def _score(session: Session, a: Appraisal, p: dict[str, Any], actor: Actor,
@@ -249,50 +368,11 @@ def _score(session: Session, a: Appraisal, p: dict[str, Any], actor: Actor,
     # A changed score is a new result: the acknowledgment and opinions on the old one lapse.
     a.acknowledged_at = a.refusal_witness = a.refused_on = None
     a.superior_opinion = a.superior_total_percent = a.superior_reason = None
-    return _compute(session, a, kpis, comps)
-
-
-def _compute(session: Session, a: Appraisal, kpis: list[Kpi], comps: list[Competency]) -> Mapping[str, Any]:
-    if any(k.level is None for k in kpis) or any(c.score is None for c in comps) or not kpis or not comps:
-        a.results_percent = a.competency_percent = a.total_percent = a.rating_code = None
-        return {}
-    policy = policy_of_round(session, a.round_id)
-    result = scoring.score(policy, a.staff_type, [(k.weight, k.level) for k in kpis],
-                           [c.score for c in comps])
-    a.results_percent, a.competency_percent = result.results_percent, result.competency_percent
-    a.total_percent, a.rating_code = result.total_percent, result.rating.code
-    return {"total_percent": str(result.total_percent), "rating": result.rating.code}
-
-
-def _evaluate(session: Session, a: Appraisal, p: dict[str, Any], actor: Actor,
-              held: frozenset[str]) -> Mapping[str, Any]:
-    # Values suffice here: rows of (weight, level) and (score,) instead of entities.
-    conn = session.connection()
-    return _compute(session, a, conn.execute(_KPI_FACTS, {"appraisal_id": a.id}).all(),
-                    conn.execute(_COMPETENCY_SCORES, {"appraisal_id": a.id}).all())
-
-
-def _acknowledge(session: Session, a: Appraisal, p: dict[str, Any], actor: Actor,
-                 held: frozenset[str]) -> None:
-    a.acknowledged_at = utcnow()
-    session.add(Signature(appraisal_id=a.id, kind="acknowledgment", role="appraisee",
-                          revision=a.agreement_revision, person_id=actor.person_id, name=actor.name))
-
-
-def _refusal(session: Session, a: Appraisal, p: dict[str, Any], actor: Actor,
-             held: frozenset[str]) -> None:
-    a.refusal_witness = p["witness_name"]
-    a.refused_on = date.fromisoformat(p["refused_on"]) if "refused_on" in p else date.today()
-    session.add(Signature(appraisal_id=a.id, kind="refusal_witness", role="witness",
-                          revision=a.agreement_revision, name=p["witness_name"]))
-
-
-def _opinion(session: Session, a: Appraisal, p: dict[str, Any], actor: Actor,
-             held: frozenset[str]) -> None:
-    a.superior_opinion = p["opinion"]
-    differ = p["opinion"] == "differ"
-    a.superior_total_percent = scoring.round2(Decimal(str(p["total_percent"]))) if differ else None
-    a.superior_reason = p.get("reason") if differ else None
+    columns = result_columns(policy_of_round(session, a.round_id), a.staff_type,
+                             [(k.weight, k.level) for k in kpis], [c.score for c in comps])
+    for column, value in columns.items():
+        setattr(a, column, value)
+    return _recorded_result(columns)
 
 
 def _hand_over(session: Session, a: Appraisal, p: dict[str, Any], actor: Actor,
@@ -305,23 +385,26 @@ def _hand_over(session: Session, a: Appraisal, p: dict[str, Any], actor: Actor,
     return {"previous_evaluator_id": old}
 
 
-EFFECTS = {
-    "edit_agreement": _replace_agreement,
-    "change_kpis": _replace_agreement,
+CHANGES = {
     "sign_agreement": _sign,
     "review_progress": _note,
     "add_progress_note": _note,
-    "score": _score,
     "evaluate": _evaluate,
     "acknowledge": _acknowledge,
     "record_refusal": _refusal,
     "give_opinion": _opinion,
+}
+EFFECTS = {
+    "edit_agreement": _replace_agreement,
+    "change_kpis": _replace_agreement,
+    "score": _score,
     "hand_over": _hand_over,
 }
 
 KIND = engine.register(engine.Kind(
     name="appraisal", table=Appraisal, machine=MACHINE, roles=roles, facts=facts,
-    validate=validate, apply=apply,
+    validate=validate, effects=EFFECTS, changes=CHANGES,
+    policy=lambda session, a: policy_of_round(session, a.round_id), snapshot=snapshot,
 ))
 
 

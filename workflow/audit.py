@@ -31,7 +31,8 @@ def canonical_json(data: Any) -> str:
 def _iso(at: datetime) -> str:
     if at.tzinfo is None:  # SQLite hands back naive datetimes; they were stored as UTC
         at = at.replace(tzinfo=timezone.utc)
-    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # == strftime("%Y-%m-%dT%H:%M:%S.%fZ"), at a fifth of the cost
+    return at.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def event_hash(*, entity_type: str, entity_id: int, seq: int, event: str, from_state: str | None,
@@ -71,13 +72,13 @@ def last_hash(session: Session, entity_type: str, entity_id: int, seq: int) -> s
 
 def append(session: Session, *, entity_type: str, entity_id: int, seq: int, event: str,
            from_state: str | None, to_state: str | None, actor_account_id: int | None, actor: str,
-           payload: Mapping[str, Any] | None = None, reason: str = "") -> int:
+           payload: Mapping[str, Any] | None = None, reason: str = "", at: datetime | None = None) -> int:
     """Append event number ``seq`` to an entity's chain (the caller holds the entity's lock);
     return its id. A Core INSERT: an ORM Event object would cost a SQLModel construction and a
     unit-of-work flush of its own, and nobody reads it back in this transaction."""
     values = new_event(entity_type=entity_type, entity_id=entity_id, seq=seq, event=event,
                        from_state=from_state, to_state=to_state, actor_account_id=actor_account_id,
-                       actor=actor, payload=payload, reason=reason,
+                       actor=actor, payload=payload, reason=reason, at=at,
                        prev_hash=last_hash(session, entity_type, entity_id, seq - 1))
     return session.execute(_EVENT_TABLE.insert(), values).inserted_primary_key[0]
 

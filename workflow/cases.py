@@ -157,12 +157,6 @@ def facts(session: Session, c: LowPerformerCase) -> CaseFacts:
 
 
 # --- effects -------------------------------------------------------------------------------------
-def apply(session: Session, c: LowPerformerCase, event: str, p: dict[str, Any], actor: Actor,
-          held: frozenset[str]) -> Mapping[str, Any] | None:
-    handler = EFFECTS.get(event)
-    return handler(session, c, p, actor, held) if handler else None
-
-
 def _measure(session: Session, c: LowPerformerCase, kind: str) -> CaseMeasure:
     m = session.execute(select(CaseMeasure).where(CaseMeasure.case_id == c.id,
                                                   CaseMeasure.kind == kind)).scalar_one_or_none()
@@ -297,7 +291,7 @@ EFFECTS = {
 
 KIND = engine.register(engine.Kind(
     name="case", table=LowPerformerCase, machine=MACHINE, roles=roles, facts=facts,
-    validate=validate, apply=apply,
+    validate=validate, effects=EFFECTS,
 ))
 
 
@@ -380,8 +374,18 @@ def open_case(session: Session, a: Appraisal) -> LowPerformerCase:
     return c
 
 
-if on_appraisal_announced not in APPRAISAL_KIND.on_enter.setdefault("announced", []):
-    APPRAISAL_KIND.on_enter["announced"].append(on_appraisal_announced)
+def announcement_is_quiet(env: engine.Env) -> bool:
+    """From the appraisal's snapshot alone: the announcement opens no case and moves none
+    (no result, or a result above the trigger and no open case in another round)."""
+    a = env.row
+    if a.total_percent is None:
+        return True
+    return not env.policy().is_low_performer(a.staff_type, a.total_percent) and not a.open_cases_elsewhere
+
+
+ANNOUNCED = engine.Hook(run=on_appraisal_announced, quiet=announcement_is_quiet)
+if ANNOUNCED not in APPRAISAL_KIND.on_enter.setdefault("announced", []):
+    APPRAISAL_KIND.on_enter["announced"].append(ANNOUNCED)
 
 
 # --- services: evidence, listing, one case --------------------------------------------------------

@@ -46,6 +46,11 @@ def policy_of_version(row: PolicyVersion) -> Policy:
     return _BY_VERSION[key]
 
 
+def cached_policy(version_id: int | None, content_hash: str | None) -> Policy | None:
+    """The parsed policy of this version if this process has parsed it already."""
+    return _BY_VERSION.get((version_id, content_hash))
+
+
 _POLICY_OF_ROUND = (select(PolicyVersion.id, PolicyVersion.content_hash)
                     .join(Round, Round.policy_version_id == PolicyVersion.id)
                     .where(Round.id == bindparam("round_id")))

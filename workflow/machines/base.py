@@ -4,9 +4,11 @@ A row says: this *event* moves from these *sources* to *dest* (None = stays, an 
 is recorded but changes no state), the *roles* that may fire it, and the *guards* that must
 hold. Guards are pure functions ``guard(facts, payload) -> Problem | None``.
 
-One Machine per kind, shared by every row of that kind: a subject is attached only for the
-duration of one event (``add_model(subject, initial=subject.state)`` ... ``remove_model``),
-as the transitions FAQ advises; a Machine per row would cost tens of KB each.
+One Machine per kind, shared by every row of that kind; a Machine per row would cost tens of
+KB each. Rows are never attached to it: the Machine's models are a few *carriers*, each
+attached once and lent to one event at a time, which is given the row's persisted state, its
+facts and the payload, fires, and hands back the new state. (Attaching a subject per event,
+``add_model`` ... ``remove_model``, costs ~55 us; firing on a carrier ~7 us.)
 """
 from __future__ import annotations
 
@@ -55,7 +57,8 @@ class WorkflowMachine:
         self.final = frozenset(final)
         self.events = sorted({r.event for r in table})
         self._rows = {(r.event, s): r for r in table for s in r.sources}
-        self._lock = threading.Lock()  # attach/fire/detach is one critical section per kind
+        self._lock = threading.Lock()  # Machine.add_model is not thread-safe
+        self._carriers: list[Subject] = []  # idle carriers; list.pop/append are atomic
         self.machine = Machine(
             model=None,
             states=states,
@@ -92,15 +95,26 @@ class WorkflowMachine:
 
     # --- firing --------------------------------------------------------------------------------
     def fire(self, subject: Subject, event: str) -> str:
-        """Run one event through the shared Machine; return the new state."""
+        """Run one event for `subject` through the shared Machine; return the new state."""
+        try:
+            carrier = self._carriers.pop()
+        except IndexError:
+            carrier = self._new_carrier()
+        try:
+            # Setting the attribute is how a persisted state is restored: no callbacks run.
+            carrier.state, carrier.facts, carrier.payload = subject.state, subject.facts, subject.payload
+            if not carrier.trigger(event):  # type: ignore[attr-defined]
+                raise AssertionError(f"{self.name}: guards of {event!r} changed while firing")
+            return carrier.state
+        finally:
+            carrier.facts, carrier.payload = None, {}
+            self._carriers.append(carrier)
+
+    def _new_carrier(self) -> Subject:
+        carrier = Subject(self.initial, None)
         with self._lock:
-            self.machine.add_model(subject, initial=subject.state)
-            try:
-                if not subject.trigger(event):  # type: ignore[attr-defined]
-                    raise AssertionError(f"{self.name}: guards of {event!r} changed while firing")
-            finally:
-                self.machine.remove_model(subject)
-        return subject.state
+            self.machine.add_model(carrier, initial=self.initial)
+        return carrier
 
 
 def _condition(guard: Guard) -> Callable[[Any], bool]:
