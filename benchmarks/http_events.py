@@ -6,7 +6,7 @@ evaluator; a round opened (one draft appraisal each) and each appraisal given it
 The server is the real thing: `uvicorn api.main:app` in a subprocess on a loopback socket
 bound to port 0 (PMFLOW_BENCH_ROUTES=1 mounts the floor route), --workers processes.
 
-Load: --clients concurrent clients (asyncio + httpx, one connection each), each on its own
+Load: --clients concurrent clients (asyncio streams, one kept-alive connection each), each on its own
 appraisal so that no request loses a version race, firing --requests requests one after another
 (each with If-Match = the version the last answer gave):
 * event:  POST /api/v1/appraisals/{id}/events/sign_agreement as the evaluator (bearer token):
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import socket
 import statistics
@@ -123,32 +124,54 @@ def server_cpu(server_pid: int) -> float:
     return sum(_cpu(p) for p in [server_pid, *_children(server_pid)])
 
 
+async def _post(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> tuple[int, bytes]:
+    """One request on a kept-alive HTTP/1.1 connection; the status and the body."""
+    writer.write(request)
+    status = int((await reader.readline()).split(b" ", 2)[1])
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    return status, await reader.readexactly(length)
+
+
 async def load(base: str, paths: list[str], versions: list[int], headers: dict[str, str],
                requests: int) -> dict:
+    """The clients: plain HTTP/1.1 over asyncio streams, one kept-alive connection each. Not
+    httpx: the load generator shares the machine's CPUs with the server and PostgreSQL, and
+    httpx spends about a millisecond of CPU per request, which the server then waits for."""
     latencies: list[float] = []
     failures: dict[int, int] = {}
+    host, port = base.removeprefix("http://").split(":")
+    extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
 
     async def client(i: int) -> None:
-        async with httpx.AsyncClient(base_url=base, timeout=30,
-                                     limits=httpx.Limits(max_connections=1)) as c:
-            version = versions[i]
+        reader, writer = await asyncio.open_connection(host, int(port))
+        version = versions[i]
+        try:
             for _ in range(requests):
+                request = (f"POST {paths[i]} HTTP/1.1\r\nHost: {host}\r\n{extra}If-Match: \"{version}\"\r\n"
+                           "Content-Length: 0\r\n\r\n").encode()
                 t0 = time.perf_counter()
-                r = await c.post(paths[i], headers={**headers, "If-Match": f'"{version}"'})
+                status, body = await _post(reader, writer, request)
                 latencies.append(time.perf_counter() - t0)
-                if r.status_code == 200:
-                    version = r.json()["version"]
+                if status == 200:
+                    version = json.loads(body)["version"]
                 else:
-                    failures[r.status_code] = failures.get(r.status_code, 0) + 1
+                    failures[status] = failures.get(status, 0) + 1
+        finally:
+            writer.close()
         versions[i] = version
 
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     await asyncio.gather(*(client(i) for i in range(len(paths))))
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     ok = len(latencies) - sum(failures.values())
     q = statistics.quantiles(latencies, n=100)
     return {"requests": len(latencies), "ok": ok, "failures": failures, "seconds": elapsed,
-            "per_second": ok / elapsed, "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000}
+            "per_second": ok / elapsed, "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000,
+            "client_cpu_ms": cpu * 1000 / len(latencies)}
 
 
 def main() -> None:
@@ -207,10 +230,11 @@ def main() -> None:
     print(f"HTTP events on PostgreSQL: {args.clients} clients x {args.requests} requests, "
           f"{args.workers} worker(s), {os.cpu_count()} CPUs")
     print(f"load average at the end: {os.getloadavg()[0]:.1f} (other processes share these CPUs)")
-    print(f"{'route':<8} {'ok':>6} {'failed':>7} {'per s':>9} {'p50 ms':>8} {'p99 ms':>8} {'server CPU ms/req':>18}")
+    print(f"{'route':<8} {'ok':>6} {'failed':>7} {'per s':>9} {'p50 ms':>8} {'p99 ms':>8} {'server CPU ms/req':>18}"
+          f" {'client CPU ms/req':>18}")
     for route, r in results.items():
         print(f"{route:<8} {r['ok']:>6} {sum(r['failures'].values()):>7} {r['per_second']:>9.1f} "
-              f"{r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['server_cpu_ms']:>18.2f}"
+              f"{r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['server_cpu_ms']:>18.2f} {r['client_cpu_ms']:>18.2f}"
               f"  {r['failures'] or ''}")
     ratio = results["event"]["per_second"] / results["floor"]["per_second"]
     p99 = results["event"]["p99_ms"]

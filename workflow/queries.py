@@ -154,8 +154,12 @@ def appraisal_for(session: Session, actor: Actor, appraisal_id: int) -> tuple[Ap
 
 def visible_roles(session: Session, kind_name: str, actor: Actor, row: Any) -> frozenset[str]:
     """The caller's roles on a workflow object of any kind, as far as they make it visible."""
-    roles = engine.kind_of(kind_name).roles(session, actor, row)
-    return seen_roles(roles, row.state) if kind_name == "appraisal" else roles
+    return seen(kind_name, engine.kind_of(kind_name).roles(session, actor, row), row.state)
+
+
+def seen(kind_name: str, roles: frozenset[str], state: str) -> frozenset[str]:
+    """Of the caller's roles on an object of this kind in this state, those that let them see it."""
+    return seen_roles(roles, state) if kind_name == "appraisal" else roles
 
 
 # --- people, organisations, rounds, committees ----------------------------------------------------
