@@ -16,7 +16,9 @@ The flow of issue 2 is five human steps: agree, monitor, evaluate, review, annou
   plan, the appraisee's acknowledgment, the superior's opinion) is entered in the setup with
   bulk SQL and is not timed: only the state-changing events are.
 * The floor: plain sqlite3, per step one version-checked UPDATE plus one INSERT of a log row,
-  each step committed; it runs as many steps per instance as pmflow (six).
+  each step committed; it runs as many steps per instance as pmflow (six). Printed too: the same
+  floor on pmflow's own tables (the appraisal row, a full hash-chained event row), which is
+  what pmflow's rows cost the database before any rule runs.
 
 All three use a SQLite file of their own in WAL mode with synchronous=NORMAL and BEGIN IMMEDIATE
 (pmflow's settings, db/session.py), one process, one connection, instances one after another.
@@ -171,6 +173,37 @@ def run_floor(workdir: Path, n: int, warm: int, steps_per_instance: int) -> tupl
     return elapsed, cpu, steps
 
 
+def run_floor_on_pmflow_tables(path: Path, ids: list[int], warm: int, steps_per_instance: int
+                               ) -> tuple[float, float, int]:
+    """The same floor on pmflow's own tables, after pmflow's run: per step a version-checked
+    UPDATE of the appraisal row (state, version, updated_at) and an INSERT of a full event row
+    (its two hashes, payload, actor...), committed; with plain sqlite3, no rules. What pmflow's
+    rows alone cost the database: its pages, indexes and the WAL they make."""
+    conn = sqlite_connect(path)
+    versions = dict(conn.execute("SELECT id, version FROM appraisal").fetchall())
+    at = datetime.now(timezone.utc).isoformat(sep=" ", timespec="microseconds")[:26]
+    steps = 0
+    for i, a in enumerate(ids):
+        if i == warm:
+            steps, started, cpu = 0, time.perf_counter(), time.process_time()
+        for k in range(steps_per_instance):
+            version = versions[a]
+            conn.execute("BEGIN IMMEDIATE")
+            cur = conn.execute("UPDATE appraisal SET state = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?",
+                               (f"s{k}", version + 1, at, a, version))
+            assert cur.rowcount == 1
+            conn.execute("INSERT INTO event (entity_type, entity_id, seq, event, from_state, to_state, "
+                         "actor_account_id, actor, at, payload, reason, prev_hash, hash) "
+                         "VALUES ('bench_floor', ?, ?, 'floor', 'a', 'b', NULL, 'ผู้ประเมิน', ?, '{}', '', ?, ?)",
+                         (a, version + 1, at, "0" * 64, "f" * 64))
+            conn.execute("COMMIT")
+            versions[a] = version + 1
+            steps += 1
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    conn.close()
+    return elapsed, cpu, steps
+
+
 # --- pmflow --------------------------------------------------------------------------------------
 def setup_pmflow(workdir: Path, n: int):
     """A migrated SQLite file; an organisation (tests/factories.world) plus n appraisees of one
@@ -296,8 +329,11 @@ def main(argv: list[str] | None = None) -> int:
         results["pmflow"] = run_pmflow(engine, ids, warm, actors, profile)
         verify_pmflow(engine, warm + n)
         engine.dispose()
+        results["floor (pmflow's tables)"] = run_floor_on_pmflow_tables(
+            workdir / "pmflow.db", ids, warm, len(PMFLOW_STEPS))
 
-        per_flow = {"pmflow": len(PMFLOW_STEPS), "floor (sqlite3)": len(PMFLOW_STEPS)}
+        per_flow = {"pmflow": len(PMFLOW_STEPS), "floor (sqlite3)": len(PMFLOW_STEPS),
+                    "floor (pmflow's tables)": len(PMFLOW_STEPS)}
         print(f"\n{'engine':<26}{'steps':>7}{'seconds':>9}{'steps/s':>9}{'flows/s':>9}{'ms/step':>9}"
               f"{'cpu ms/step':>13}")
         rate, cpu_rate = {}, {}
@@ -320,6 +356,9 @@ def main(argv: list[str] | None = None) -> int:
         share = pm / rate["floor (sqlite3)"]
         print(f"pmflow / floor: {100 * share:.1f} % ({100 * pm_cpu / cpu_rate['floor (sqlite3)']:.1f} % by cpu); "
               f"target >= 50 %: {'met' if share >= 0.5 else 'MISSED'}")
+        own = rate["floor (pmflow's tables)"]
+        print(f"pmflow / floor on pmflow's tables: {100 * pm / own:.1f} %; that floor / the plain floor: "
+              f"{100 * own / rate['floor (sqlite3)']:.0f} % (what pmflow's rows alone cost)")
         if profile:
             out = io.StringIO()
             stats = pstats.Stats(profile, stream=out).strip_dirs()
