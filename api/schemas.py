@@ -145,6 +145,10 @@ class AppraisalOut(AppraisalSummary):
     superior_opinion: str | None
     superior_total_percent: str | None
     superior_reason: str | None
+    superior2_id: int | None = Field(None, description="the second superior above, where the policy has two levels")
+    superior2_opinion: str | None = None
+    superior2_total_percent: str | None = None
+    superior2_reason: str | None = None
     kpis: list[KpiOut]
     competencies: list[CompetencyOut]
     signatures: list[SignatureOut]

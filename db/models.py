@@ -177,6 +177,12 @@ class Appraisal(SQLModel, table=True):
     superior_opinion: Optional[str] = Field(default=None, max_length=16)  # agree | differ
     superior_total_percent: Optional[Decimal] = Field(default=None, sa_type=Numeric(5, 2))
     superior_reason: Optional[str] = Field(default=None, sa_type=Text)
+    # The superior above the superior above, where the policy asks for a second opinion
+    # (superior_levels = 2); taken at opening like superior_id.
+    superior2_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    superior2_opinion: Optional[str] = Field(default=None, max_length=16)  # agree | differ
+    superior2_total_percent: Optional[Decimal] = Field(default=None, sa_type=Numeric(5, 2))
+    superior2_reason: Optional[str] = Field(default=None, sa_type=Text)
     updated_at: datetime = _ts()
 
 

@@ -50,10 +50,14 @@ def person(session: Session, unit: OrgUnit, name: str, staff_type: str = "civil_
 
 
 def world(session: Session, preset: str = "udon_thani", *, fiscal_year: int = 2569, number: int = 1,
-          staff_type: str = "civil_servant", open_now: bool = True) -> World:
+          staff_type: str = "civil_servant", open_now: bool = True, superior_levels: int = 1,
+          above_superior: str = "authority") -> World:
     """An organisation with: authority, hr, superior, evaluator, appraisee, a committee of two
     (chair + member), another appraisee; accounts for each; a round opened."""
-    pv = register_policy(session, preset_text(preset))
+    text = preset_text(preset)
+    if superior_levels != 1:
+        text = text.replace("superior_levels = 1", f"superior_levels = {superior_levels}")
+    pv = register_policy(session, text)
     code = f"ORG{next(_n)}"
     org = orgs.create_unit(session, code=code, name_th=f"องค์กร {code}", kind="province", policy_version_id=pv.id)
     unit = orgs.create_unit(session, code=f"{code}-U", name_th="หน่วย", parent=org)
@@ -81,6 +85,7 @@ def world(session: Session, preset: str = "udon_thani", *, fiscal_year: int = 25
                                     password_hash=_hash("pw-admin"), is_admin=True)
     w.actors["admin"] = accounts.actor_for(session, admin)
     w.actors["system"] = Actor.system()
+    superior.superior_id = w.people[above_superior].id  # the second superior above the appraisee
     session.commit()
     if open_now:
         w.opened = open_round(session, org_code=code, fiscal_year=fiscal_year, number=number,

@@ -41,6 +41,7 @@ class AppraisalView:
     superior_id: int | None
     org_path: str
     committee_person_ids: frozenset[int] = field(default_factory=frozenset)
+    superior2_id: int | None = None  # the second superior above, where the policy has two levels
 
 
 def appraisal_roles(actor: Actor, a: AppraisalView) -> frozenset[str]:
@@ -53,8 +54,8 @@ def appraisal_roles(actor: Actor, a: AppraisalView) -> frozenset[str]:
             roles.add("appraisee")
         if me == a.evaluator_id:
             roles.add("evaluator")
-        if me == a.superior_id:
-            roles.add("superior")
+        if me == a.superior_id or me == a.superior2_id:
+            roles.add("superior")  # which level's opinion they give follows from who they are
         # A committee member never reviews their own appraisal.
         if me in a.committee_person_ids and me != a.person_id:
             roles.add("committee")

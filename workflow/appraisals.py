@@ -156,7 +156,7 @@ def committee_people(session: Session, round_id: int) -> frozenset[int]:
 def view_of(session: Session, a: Appraisal) -> AppraisalView:
     path = session.connection().execute(_ORG_PATH, {"org_id": a.org_unit_id}).scalar_one_or_none()
     return AppraisalView(person_id=a.person_id, evaluator_id=a.evaluator_id,
-                         superior_id=a.superior_id, org_path=path or "/",
+                         superior_id=a.superior_id, superior2_id=a.superior2_id, org_path=path or "/",
                          committee_person_ids=committee_people(session, a.round_id))
 
 
@@ -191,6 +191,8 @@ def facts(session: Session, a: Appraisal) -> AppraisalFacts:
         acknowledged=a.acknowledged_at is not None,
         refused_with_witness=bool(a.refusal_witness),
         superior_opinion=a.superior_opinion,
+        second_opinion_required=a.superior2_id is not None,
+        superior2_opinion=a.superior2_opinion,
     )
 
 
@@ -200,8 +202,8 @@ def facts(session: Session, a: Appraisal) -> AppraisalFacts:
 _SNAPSHOT_COLUMNS = """
     a.id, a.round_id, a.person_id, a.org_unit_id, a.staff_type, a.evaluator_id, a.superior_id,
     a.state, a.version, a.agreement_revision, a.total_percent, a.rating_code, a.development_plan,
-    a.acknowledged_at IS NOT NULL, a.refusal_witness, a.superior_opinion,
-    o.path, pv.id, pv.content_hash,
+    a.acknowledged_at IS NOT NULL, a.refusal_witness, a.superior_opinion, a.superior2_id,
+    a.superior2_opinion, o.path, pv.id, pv.content_hash,
     (SELECT hash FROM event WHERE entity_type = 'appraisal' AND entity_id = a.id AND seq = a.version),
     (SELECT count(*) FROM low_performer_case lc WHERE lc.person_id = a.person_id
         AND lc.round_id <> a.round_id AND lc.state IN ({open_cases})),"""
@@ -239,16 +241,17 @@ def snapshot(raw: Raw, appraisal_id: int, actor: Actor) -> engine.Snapshot | Non
     if found is None:
         return None
     (id_, round_id, person_id, org_unit_id, staff_type, evaluator_id, superior_id, state, version,
-     revision, total, rating, plan, acknowledged, witness, opinion, org_path, policy_id, policy_hash,
+     revision, total, rating, plan, acknowledged, witness, opinion, superior2_id, opinion2, org_path,
+     policy_id, policy_hash,
      prev_hash, open_cases, lists) = found
     committee, kpis, scores, signed = (x or () for x in raw.json(lists))  # an empty aggregate is NULL
     row = SimpleNamespace(
         id=id_, round_id=round_id, person_id=person_id, org_unit_id=org_unit_id, staff_type=staff_type,
-        evaluator_id=evaluator_id, superior_id=superior_id, state=state, version=version,
+        evaluator_id=evaluator_id, superior_id=superior_id, superior2_id=superior2_id, state=state, version=version,
         agreement_revision=revision, total_percent=decimal2(total), rating_code=rating,
         open_cases_elsewhere=open_cases)
     view = AppraisalView(person_id=person_id, evaluator_id=evaluator_id, superior_id=superior_id,
-                         org_path=org_path or "/", committee_person_ids=frozenset(committee))
+                         superior2_id=superior2_id, org_path=org_path or "/", committee_person_ids=frozenset(committee))
     facts_ = AppraisalFacts(
         evaluator_id=evaluator_id,
         kpi_weights=tuple(k[0] for k in kpis),
@@ -259,6 +262,8 @@ def snapshot(raw: Raw, appraisal_id: int, actor: Actor) -> engine.Snapshot | Non
         acknowledged=bool(acknowledged),
         refused_with_witness=bool(witness),
         superior_opinion=opinion,
+        second_opinion_required=superior2_id is not None,
+        superior2_opinion=opinion2,
     )
     return engine.Snapshot(row=row, roles=appraisal_roles(actor, view), facts=facts_,
                            prev_hash=prev_hash or audit.GENESIS,
@@ -323,13 +328,16 @@ def _refusal(e: engine.Env) -> engine.Changes:
 
 
 def _opinion(e: engine.Env) -> engine.Changes:
+    """The opinion of the level the caller stands at: the superior above, or the one above that."""
     p = e.payload
     differ = p["opinion"] == "differ"
+    second = e.actor.person_id != e.row.superior_id and e.actor.person_id == e.row.superior2_id
+    prefix = "superior2" if second else "superior"
     return engine.Changes(set={
-        "superior_opinion": p["opinion"],
-        "superior_total_percent": scoring.round2(Decimal(str(p["total_percent"]))) if differ else None,
-        "superior_reason": p.get("reason") if differ else None,
-    })
+        f"{prefix}_opinion": p["opinion"],
+        f"{prefix}_total_percent": scoring.round2(Decimal(str(p["total_percent"]))) if differ else None,
+        f"{prefix}_reason": p.get("reason") if differ else None,
+    }, record={"level": 2 if second else 1})
 
 
 def _replace_agreement(session: Session, a: Appraisal, p: dict[str, Any], actor: Actor,
@@ -368,6 +376,7 @@ def _score(session: Session, a: Appraisal, p: dict[str, Any], actor: Actor,
     # A changed score is a new result: the acknowledgment and opinions on the old one lapse.
     a.acknowledged_at = a.refusal_witness = a.refused_on = None
     a.superior_opinion = a.superior_total_percent = a.superior_reason = None
+    a.superior2_opinion = a.superior2_total_percent = a.superior2_reason = None
     columns = result_columns(policy_of_round(session, a.round_id), a.staff_type,
                              [(k.weight, k.level) for k in kpis], [c.score for c in comps])
     for column, value in columns.items():

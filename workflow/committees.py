@@ -142,6 +142,7 @@ def review_list(session: Session, actor: Actor, committee_id: int) -> ReviewList
         "results_percent": _s(a.results_percent), "competency_percent": _s(a.competency_percent),
         "total_percent": _s(a.total_percent), "rating": a.rating_code,
         "superior_opinion": a.superior_opinion, "superior_total_percent": _s(a.superior_total_percent),
+        "superior2_opinion": a.superior2_opinion, "superior2_total_percent": _s(a.superior2_total_percent),
     } for a, p, u in rows]
     units = distribution(((u.id, f"{u.code} {u.name_th}", a.rating_code) for a, _, u in rows), codes)
     by_eval = distribution(((a.evaluator_id, evaluators[a.evaluator_id].name_th if a.evaluator_id in evaluators

@@ -52,7 +52,8 @@ def visible_appraisals(actor: Actor) -> ColumnElement[bool]:
     clauses: list[ColumnElement[bool]] = []
     me = actor.person_id
     if me is not None:
-        clauses += [Appraisal.person_id == me, Appraisal.evaluator_id == me, Appraisal.superior_id == me]
+        clauses += [Appraisal.person_id == me, Appraisal.evaluator_id == me, Appraisal.superior_id == me,
+                    Appraisal.superior2_id == me]
         clauses.append(and_(
             Appraisal.state.in_(REVIEW_STATES), Appraisal.person_id != me,
             exists().where(CommitteeMember.person_id == me, Committee.id == CommitteeMember.committee_id,
@@ -74,7 +75,7 @@ def committee_rounds(session: Session, actor: Actor) -> frozenset[int]:
 
 def _roles_of(actor: Actor, a: Any, org_path: str, rounds: frozenset[int]) -> frozenset[str]:
     view = AppraisalView(person_id=a.person_id, evaluator_id=a.evaluator_id, superior_id=a.superior_id,
-                         org_path=org_path,
+                         superior2_id=a.superior2_id, org_path=org_path,
                          committee_person_ids=frozenset({actor.person_id}) if a.round_id in rounds else frozenset())
     return seen_roles(appraisal_roles(actor, view), a.state)
 

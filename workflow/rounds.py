@@ -7,6 +7,7 @@ from datetime import date
 from typing import Iterator
 
 from sqlalchemy import bindparam, insert, select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from db.models import Appraisal, Competency, Event, Milestone, OrgUnit, Person, PolicyVersion, Round, utcnow
@@ -116,7 +117,7 @@ def _open_round(session: Session, org_code: str, fiscal_year: int, number: int, 
 
     created, missing = 0, []
     for chunk in _people_chunks(session, org):
-        created += _insert_appraisals(session, rnd, chunk, actor)
+        created += _insert_appraisals(session, rnd, chunk, actor, policy.superior_levels)
         missing += [(p.id, p.code, p.name_th) for p in chunk if p.evaluator_id is None]
     audit.append(session, entity_type="round", entity_id=rnd.id, seq=1, event="open_round",
                  from_state=None, to_state="open", actor_account_id=actor.account_id, actor=actor.name,
@@ -127,9 +128,11 @@ def _open_round(session: Session, org_code: str, fiscal_year: int, number: int, 
 
 
 def _people_chunks(session: Session, org: OrgUnit) -> Iterator[list]:
+    above = aliased(Person)  # the superior above's own superior above
     stmt = (select(Person.id, Person.code, Person.name_th, Person.org_unit_id, Person.staff_type,
-                   Person.evaluator_id, Person.superior_id)
+                   Person.evaluator_id, Person.superior_id, above.superior_id.label("superior2_id"))
             .join(OrgUnit, OrgUnit.id == Person.org_unit_id)
+            .outerjoin(above, above.id == Person.superior_id)
             .where(OrgUnit.path.startswith(org.path), Person.active.is_(True))
             .order_by(Person.id))
     rows = session.execute(stmt).all()
@@ -154,12 +157,22 @@ def _bulk_insert(session: Session, table: type, rows: list[dict]) -> None:
                 copy.write_row([r[c] for c in columns])
 
 
-def _insert_appraisals(session: Session, rnd: Round, people: list, actor: Actor) -> int:
+def second_superior(superior_levels: int, person_id: int, superior_id: int | None,
+                    above_superior: int | None) -> int | None:
+    """Who gives the second opinion: the superior above's superior above, where the policy asks
+    for two levels, unless that is nobody, the appraisee or the first superior again."""
+    if superior_levels < 2 or above_superior in (None, person_id, superior_id):
+        return None
+    return above_superior
+
+
+def _insert_appraisals(session: Session, rnd: Round, people: list, actor: Actor, superior_levels: int) -> int:
     now = utcnow()
     _bulk_insert(session, Appraisal, [
         dict(round_id=rnd.id, person_id=p.id, org_unit_id=p.org_unit_id, staff_type=p.staff_type,
-             evaluator_id=p.evaluator_id, superior_id=p.superior_id, state="draft", version=1,
-             agreement_revision=1, development_plan="", updated_at=now)
+             evaluator_id=p.evaluator_id, superior_id=p.superior_id,
+             superior2_id=second_superior(superior_levels, p.id, p.superior_id, p.superior2_id),
+             state="draft", version=1, agreement_revision=1, development_plan="", updated_at=now)
         for p in people
     ])
     ids = session.execute(select(Appraisal.id, Appraisal.person_id, Appraisal.evaluator_id).where(

@@ -81,7 +81,8 @@ def _candidates(session: Session, viewer_actor) -> list[tuple[Appraisal, str]]:
     me = viewer_actor.person_id
     clauses = []
     if me is not None:
-        clauses += [Appraisal.person_id == me, Appraisal.evaluator_id == me, Appraisal.superior_id == me]
+        clauses += [Appraisal.person_id == me, Appraisal.evaluator_id == me, Appraisal.superior_id == me,
+                    Appraisal.superior2_id == me]
         rounds = committee_rounds(session, viewer_actor)
         if rounds:
             clauses.append(and_(Appraisal.state == "committee_review", Appraisal.round_id.in_(rounds),
@@ -122,7 +123,8 @@ def my_tasks(session: Session, actor, today: date) -> dict[str, list[Task]]:
             id=a.id, person_id=a.person_id, person_name=name, state=a.state, evaluator_id=a.evaluator_id,
             superior_id=a.superior_id, signed_by=frozenset(signed.get((a.id, a.agreement_revision), set())),
             acknowledged=a.acknowledged_at is not None, refused_with_witness=bool(a.refusal_witness),
-            superior_opinion_given=a.superior_opinion is not None)
+            superior_opinion_given=a.superior_opinion is not None, superior2_id=a.superior2_id,
+            superior2_opinion_given=a.superior2_opinion is not None)
         others = frozenset({me}) if me is not None else frozenset()
         items = pending.next_actions(
             fact, committee_ids=others if a.round_id in committee else frozenset(),

@@ -54,7 +54,8 @@ def appraisal_out(session: Session, actor: Actor, a: Appraisal, roles: frozenset
         competency_percent=_pct(a.competency_percent), development_plan=a.development_plan,
         acknowledged_at=a.acknowledged_at, refusal_witness=a.refusal_witness, refused_on=a.refused_on,
         superior_opinion=a.superior_opinion, superior_total_percent=_pct(a.superior_total_percent),
-        superior_reason=a.superior_reason,
+        superior_reason=a.superior_reason, superior2_id=a.superior2_id, superior2_opinion=a.superior2_opinion,
+        superior2_total_percent=_pct(a.superior2_total_percent), superior2_reason=a.superior2_reason,
         kpis=[KpiOut.model_validate(k, from_attributes=True) for k in appraisals.kpis_of(session, a.id)],
         competencies=[CompetencyOut.model_validate(c, from_attributes=True)
                       for c in appraisals.competencies_of(session, a.id)],

@@ -3,7 +3,7 @@
 States follow DOMAIN.md; rows whose dest is None are recorded actions that keep the state
 (signing, scoring, notes...), so every change to an appraisal goes through one path.
 Roles are relative to the appraisal: the caller is its `appraisee`, `evaluator`, `superior`
-(above), a `committee` member of its organisation (never for their own), its organisation's
+(above; also the one above that, where the policy asks for two levels), a `committee` member of its organisation (never for their own), its organisation's
 `hr` or `authority`, an `admin`, or the `system` (scheduled jobs).
 """
 from __future__ import annotations
@@ -34,6 +34,9 @@ class AppraisalFacts:
     acknowledged: bool = False
     refused_with_witness: bool = False
     superior_opinion: str | None = None
+    # Where the policy has two levels: the second superior above's opinion (None: not given).
+    second_opinion_required: bool = False
+    superior2_opinion: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -107,6 +110,13 @@ def superior_opinion_given(f: AppraisalFacts, p: Mapping[str, Any]) -> Problem |
     if f.superior_opinion is None:
         return Problem("superior_opinion", "ผู้บังคับบัญชาเหนือขึ้นไปยังไม่ให้ความเห็น",
                        "the superior above has not given an opinion")
+    return None
+
+
+def second_opinion_given(f: AppraisalFacts, p: Mapping[str, Any]) -> Problem | None:
+    if f.second_opinion_required and f.superior2_opinion is None:
+        return Problem("superior2_opinion", "ผู้บังคับบัญชาเหนือขึ้นไปอีกชั้นหนึ่งยังไม่ให้ความเห็น",
+                       "the superior above the superior above has not given an opinion")
     return None
 
 
@@ -187,7 +197,8 @@ T = [
     row("record_refusal",   ["evaluated"],            None,               {"evaluator"},                [witness_given]),
     row("give_opinion",     ["evaluated"],            None,               {"superior"},                 [opinion_valid]),
     row("submit",           ["evaluated"],            "committee_review", {"evaluator", "hr"},
-        [kpis_scored, competencies_scored, acknowledged_or_refused, superior_opinion_given]),
+        [kpis_scored, competencies_scored, acknowledged_or_refused, superior_opinion_given,
+         second_opinion_given]),
     row("endorse",          ["committee_review"],     "reviewed",         {"committee"},                []),
     row("return_to_evaluator", ["committee_review"],  "evaluated",        {"committee"},                [comment_given]),
     row("announce",         ["reviewed"],             "announced",        {"authority"},                []),

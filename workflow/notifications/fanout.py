@@ -122,14 +122,15 @@ def load_round_facts(session: Session, rnd: Round, states: Iterable[str], *, cas
         rows = session.execute(
             select(Appraisal.id, Appraisal.person_id, Person.name_th, Appraisal.state,
                    Appraisal.evaluator_id, Appraisal.superior_id, Appraisal.acknowledged_at,
-                   Appraisal.refusal_witness, Appraisal.superior_opinion)
+                   Appraisal.refusal_witness, Appraisal.superior_opinion, Appraisal.superior2_id,
+                   Appraisal.superior2_opinion)
             .join(Person, Person.id == Appraisal.person_id)
             .where(Appraisal.round_id == rnd.id, Appraisal.state.in_(states))
             .execution_options(yield_per=5000))
         none: frozenset[str] = frozenset()
         frozen = {aid: frozenset(roles) for aid, roles in signed.items()}
         appraisals = [AppraisalFact(r[0], r[1], r[2], r[3], r[4], r[5], frozen.get(r[0], none),
-                                    r[6] is not None, bool(r[7]), r[8] is not None)
+                                    r[6] is not None, bool(r[7]), r[8] is not None, r[9], r[10] is not None)
                       for r in rows]
     committee = frozenset(session.execute(
         select(CommitteeMember.person_id).join(Committee, Committee.id == CommitteeMember.committee_id)

@@ -61,6 +61,9 @@ class AppraisalFact(NamedTuple):
     acknowledged: bool = False
     refused_with_witness: bool = False
     superior_opinion_given: bool = False
+    # the second superior above, where the policy has two levels, and whether they have spoken
+    superior2_id: int | None = None
+    superior2_opinion_given: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,9 @@ def next_actions(a: AppraisalFact, *, committee_ids: frozenset[int] = frozenset(
             waiting = True
         if not a.superior_opinion_given and a.superior_id is not None:
             out.append((a.superior_id, item(GIVE_OPINION)))
+            waiting = True
+        if not a.superior2_opinion_given and a.superior2_id is not None:
+            out.append((a.superior2_id, item(GIVE_OPINION)))
             waiting = True
         if not waiting:
             out.append((a.evaluator_id, item(SUBMIT)))

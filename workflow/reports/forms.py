@@ -54,6 +54,8 @@ class SummaryForm:
     superior_levels: int
     state: str
     extra: dict[str, Any] = field(default_factory=dict)
+    superior2: str = ""  # where the policy has two levels of superiors
+    superior2_opinion: dict[str, str] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -80,6 +82,7 @@ def summary_form(session: Session, actor: Actor, appraisal_id: int, *, digits: s
     unit = session.get(OrgUnit, a.org_unit_id)
     evaluator = session.get(Person, a.evaluator_id) if a.evaluator_id else None
     superior = session.get(Person, a.superior_id) if a.superior_id else None
+    superior2 = session.get(Person, a.superior2_id) if a.superior2_id else None
     kpis, comps = appraisals.kpis_of(session, a.id), appraisals.competencies_of(session, a.id)
     sigs = list(session.execute(select(Signature).where(Signature.appraisal_id == a.id)
                                 .order_by(Signature.id)).scalars())
@@ -110,6 +113,9 @@ def summary_form(session: Session, actor: Actor, appraisal_id: int, *, digits: s
         superior_opinion=({"opinion": a.superior_opinion, "total_percent": s(a.superior_total_percent) or "",
                            "reason": a.superior_reason or ""} if a.superior_opinion else None),
         superior_levels=policy.superior_levels, state=a.state,
+        superior2=superior2.name_th if superior2 else "",
+        superior2_opinion=({"opinion": a.superior2_opinion, "total_percent": s(a.superior2_total_percent) or "",
+                            "reason": a.superior2_reason or ""} if a.superior2_opinion else None),
     )
 
 
@@ -198,7 +204,14 @@ def draw_form(pdf: ThaiPDF, f: SummaryForm) -> None:
         pdf.para("[  ] เห็นด้วยกับผลการประเมิน   [  ] มีความเห็นต่าง " + BLANK)
     pdf.para(f"ลงชื่อ {BLANK} ({f.superior or BLANK})  ผู้บังคับบัญชาเหนือขึ้นไป")
     if f.superior_levels >= 2:
-        pdf.para(f"ผู้บังคับบัญชาเหนือขึ้นไปอีกชั้นหนึ่ง: [  ] เห็นด้วย  [  ] มีความเห็นต่าง  ลงชื่อ {BLANK}")
+        op2 = f.superior2_opinion
+        if op2 and op2["opinion"] == "agree":
+            marks = "[X] เห็นด้วย  [  ] มีความเห็นต่าง"
+        elif op2:
+            marks = f"[  ] เห็นด้วย  [X] มีความเห็นต่าง: คะแนนรวม {op2['total_percent']} เหตุผล {op2['reason']}"
+        else:
+            marks = "[  ] เห็นด้วย  [  ] มีความเห็นต่าง"
+        pdf.para(f"ผู้บังคับบัญชาเหนือขึ้นไปอีกชั้นหนึ่ง: {marks}  ลงชื่อ {BLANK} ({f.superior2 or BLANK})")
 
 
 def _times(value: str | None, weight: int) -> str | None:
