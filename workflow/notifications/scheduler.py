@@ -48,6 +48,7 @@ from sqlmodel import Session
 from db.models import Milestone, Round
 from db.session import default_engine, new_session
 from workflow.calendar import BANGKOK
+from workflow.housekeeping import purge_idempotency_records
 from workflow.notifications.channels import deliver_due
 from workflow.notifications.clock import SYSTEM, Clock
 from workflow.notifications.fanout import (
@@ -117,6 +118,11 @@ def deliver_job() -> None:
 
 def sync_job() -> None:
     sync(scheduler=RUNTIME.scheduler, engine=_engine(), now=RUNTIME.clock.now())
+
+
+def housekeeping_job() -> None:
+    with new_session(_engine()) as session:
+        purge_idempotency_records(session, RUNTIME.clock.now())
 
 
 # --- building schedulers -------------------------------------------------------------------------
@@ -421,6 +427,8 @@ class SchedulerService:
                     replace_existing=True, coalesce=True, misfire_grace_time=int(self.heartbeat) or 1)
         sch.add_job(sync_job, "interval", seconds=self.sync_every, id="sync", jobstore="local",
                     replace_existing=True, coalesce=True, misfire_grace_time=int(self.sync_every) or 1)
+        sch.add_job(housekeeping_job, "interval", hours=1, id="housekeeping", jobstore="local",
+                    replace_existing=True, coalesce=True, misfire_grace_time=3600)
         self.active.set()
 
     def _deactivate(self, wait: bool = True) -> None:
