@@ -45,7 +45,7 @@ class DeliveryOut(BaseModel):
     recipient_person_id: int
     recipient_name: str
     milestone_id: int
-    offset_key: str = Field(examples=["-7"])
+    offset_key: str = Field(examples=["-7@2026-04-10"])
     subject: str
     attempts: int
     next_attempt_at: datetime | None

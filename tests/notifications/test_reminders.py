@@ -16,6 +16,7 @@ from tests.notifications.helpers import (
     overdue_moment,
     recipients,
 )
+from workflow.notifications.digest import reminder_key
 from workflow.notifications.fanout import run_overdue, run_reminder
 
 EVERYONE_IN_ORG = {"authority", "superior", "evaluator", "appraisee", "other", "chair", "member", "hr"}
@@ -27,8 +28,8 @@ def test_each_offset_goes_once_and_only_to_people_with_pending_items(session):
     # 14 days before: everyone has an unsigned agreement (HR: the authority has no evaluator).
     r = run_reminder(session, m.id, 14, now=at(m, 14))
     assert r.skipped == "" and r.recipients == 8
-    assert recipients(session, w, m, "-14") == EVERYONE_IN_ORG
-    assert recipients(session, w, m, "-14", "email") == EVERYONE_IN_ORG
+    assert recipients(session, w, m, reminder_key(14, m.due_on)) == EVERYONE_IN_ORG
+    assert recipients(session, w, m, reminder_key(14, m.due_on), "email") == EVERYONE_IN_ORG
     # Fired again (a restart, a second run): nothing new.
     assert run_reminder(session, m.id, 14, now=at(m, 14, timedelta(minutes=5))).decided == 0
 
@@ -38,7 +39,7 @@ def test_each_offset_goes_once_and_only_to_people_with_pending_items(session):
     a2 = drive(session, w, "other", until="agreed")
     for offset in (7, 3, 1):
         run_reminder(session, m.id, offset, now=at(m, offset))
-        assert recipients(session, w, m, f"-{offset}") == EVERYONE_IN_ORG - {"appraisee", "other"}
+        assert recipients(session, w, m, reminder_key(offset, m.due_on)) == EVERYONE_IN_ORG - {"appraisee", "other"}
     body = inbox_of(session, w, "evaluator")[-1].body
     assert f"/appraisals/{a1}" not in body and f"/appraisals/{a2}" not in body
     assert f"/appraisals/{w.appraisal_of(session, 'evaluator').id}" in body  # their own, unsigned
@@ -56,7 +57,7 @@ def test_nothing_for_finished_items(session):
         drive(session, w, who, until="announced")
     m = milestone(session, w, "evaluation_submitted")
     run_reminder(session, m.id, 3, now=at(m, 3))
-    got = recipients(session, w, m, "-3")
+    got = recipients(session, w, m, reminder_key(3, m.due_on))
     assert "appraisee" not in got and "other" not in got
     assert f"/appraisals/{w.appraisal_of(session, 'appraisee').id}" not in "".join(
         i.body for i in inbox_of(session, w, "evaluator"))
@@ -82,7 +83,7 @@ def test_committee_members_with_appraisals_to_review(session):
     for who in ("chair", "member"):
         body = inbox_of(session, w, who)[-1].body
         assert f"/appraisals/{aid}" in body and "พิจารณากลั่นกรองผลการประเมิน" in body
-    assert "appraisee" not in recipients(session, w, m, "-3")
+    assert "appraisee" not in recipients(session, w, m, reminder_key(3, m.due_on))
 
 
 def test_report_due_reaches_hr_and_supervisors_of_open_cases(session):
@@ -102,7 +103,7 @@ def test_report_due_reaches_hr_and_supervisors_of_open_cases(session):
     session.commit()
     m = milestone(session, w, "low_performer_report")
     run_reminder(session, m.id, 1, now=at(m, 1))
-    assert recipients(session, w, m, "-1") == {"hr", "evaluator"}
+    assert recipients(session, w, m, reminder_key(1, m.due_on)) == {"hr", "evaluator"}
     body = inbox_of(session, w, "evaluator")[-1].body
     assert f"/cases/{case.id}" in body and "การสอนงาน" in body and "การอบรม" not in body
     assert f"/rounds/{w.opened.round.id}/report" in inbox_of(session, w, "hr")[-1].body
@@ -118,7 +119,22 @@ def test_misfire_within_grace_is_sent_once_beyond_grace_skipped(session, caplog)
     # Down at the 7-day moment, back 2 hours later: sent once.
     assert run_reminder(session, m.id, 7, now=at(m, 7, timedelta(hours=2))).recipients == 8
     assert run_reminder(session, m.id, 7, now=at(m, 7, timedelta(hours=3))).decided == 0
-    assert session.execute(select(func.count()).select_from(Outbox).where(Outbox.offset_key == "-14")).scalar() == 0
+    assert session.execute(select(func.count()).select_from(Outbox).where(
+        Outbox.offset_key == reminder_key(14, m.due_on))).scalar() == 0
+
+
+def test_a_milestone_moved_to_a_later_date_is_reminded_of_again(session):
+    w = world(session)
+    m = milestone(session, w, "agreement_signed")
+    assert run_reminder(session, m.id, 7, now=at(m, 7)).recipients == 8
+    first_due = m.due_on
+    m.due_on = first_due + timedelta(days=14)  # HR extends the deadline by two weeks
+    session.commit()
+    # 7 days before the new date the same people, still pending, hear again, once.
+    assert run_reminder(session, m.id, 7, now=at(m, 7)).decided == 16  # 8 people x inbox + email
+    assert run_reminder(session, m.id, 7, now=at(m, 7, timedelta(minutes=5))).decided == 0
+    keys = session.execute(select(Outbox.offset_key).distinct()).scalars().all()
+    assert sorted(keys) == sorted({reminder_key(7, first_due), reminder_key(7, m.due_on)})
 
 
 def test_overdue_daily_then_escalated_to_the_superior_above_and_hr(session):

@@ -16,6 +16,7 @@ from workflow.access import Actor
 from workflow.calendar import BANGKOK
 from workflow.notifications import scheduler as sched
 from workflow.notifications.clock import FixedClock
+from workflow.notifications.digest import reminder_key
 from workflow.notifications.fanout import reminder_moment
 from workflow.rounds import open_round
 
@@ -175,7 +176,7 @@ def test_two_schedulers_on_postgresql_one_runs_the_other_takes_over(pg_engine):
         assert second not in a.executed
         with new_session(pg_engine) as s:
             keys = set(s.execute(select(Outbox.offset_key)).scalars())
-            assert keys == {"-14", "-7"}
+            assert keys == {reminder_key(14, m.due_on), reminder_key(7, m.due_on)}
             per = s.execute(select(Outbox.recipient_person_id, Outbox.offset_key, Outbox.channel,
                                    func.count()).group_by(Outbox.recipient_person_id, Outbox.offset_key,
                                                           Outbox.channel)).all()
@@ -216,7 +217,7 @@ def test_after_downtime_a_missed_job_runs_once_within_grace_and_is_skipped_beyon
     assert "missed its run" in caplog.text
     keys = set(session.execute(select(Outbox.offset_key)).scalars())
     session.commit()
-    assert keys == {"-7"}
+    assert keys == {reminder_key(7, m.due_on)}
     # Both one-shot jobs are gone from the store (the daily overdue job, added by the sync on
     # start, stays).
     assert [j for j in _jobs(engine) if j.startswith("reminder:")] == []

@@ -40,7 +40,7 @@ def _sample(kind: str, locale: str):  # noqa: ANN202
                       late={11: items}, late_names={11: "นายประเสริฐ ตั้งใจ"})
     if kind == "overdue":
         return Digest(me, "overdue", m, "overdue:2026-03-25", items, days_overdue=4)
-    return Digest(me, "reminder", m, "-7", items, days_before=7)
+    return Digest(me, "reminder", m, "-7@2026-03-21", items, days_before=7)
 
 
 @notify_app.command("preview")

@@ -39,7 +39,7 @@ class Digest:
     recipient: Recipient
     kind: Kind
     milestone: MilestoneInfo
-    offset_key: str  # the outbox key: "-7", "overdue:2026-04-03", "escalate:2026-04-03"
+    offset_key: str  # the outbox key: "-7@2026-04-10", "overdue:2026-04-03", "escalate:2026-04-03"
     items: list[Item] = field(default_factory=list)
     days_before: int | None = None
     days_overdue: int | None = None
@@ -59,8 +59,9 @@ class Digest:
         return f"/rounds/{self.milestone.round_id}/progress" if self.kind == "escalation" else "/appraisals"
 
 
-def reminder_key(offset_days: int) -> str:
-    return f"-{offset_days}"
+def reminder_key(offset_days: int, due_on: date) -> str:
+    """Once per offset *and due date*: a milestone moved to a new date is reminded of again."""
+    return f"-{offset_days}@{due_on.isoformat()}"
 
 
 def overdue_key(today: date) -> str:
@@ -73,7 +74,7 @@ def escalation_key(today: date) -> str:
 
 def reminders(milestone: MilestoneInfo, offset_days: int, pending: dict[int, list[Item]],
               people: dict[int, Recipient]) -> list[Digest]:
-    return [Digest(people[pid], "reminder", milestone, reminder_key(offset_days), items,
+    return [Digest(people[pid], "reminder", milestone, reminder_key(offset_days, milestone.due_on), items,
                    days_before=offset_days)
             for pid, items in pending.items() if pid in people]
 

@@ -188,8 +188,8 @@ def run_reminder(session: Session, milestone_id: int, offset_days: int, *, now: 
                  after_batch: Callable[[int], None] | None = None) -> FanOut:
     """The reminder `offset_days` before a milestone, computed from the data as it is `now`."""
     now = to_utc(now)
-    key = digests.reminder_key(offset_days)
     m = session.get(Milestone, milestone_id)
+    key = digests.reminder_key(offset_days, m.due_on) if m else f"-{offset_days}"
     rnd = session.get(Round, m.round_id) if m else None
     if m is None or rnd is None or rnd.status != "open":
         return _skip(FanOut(milestone_id, key), "milestone gone or round closed")
