@@ -22,6 +22,9 @@ class Page(BaseModel, Generic[T]):
     total: int = Field(examples=[120], description="how many match the filters")
     limit: int = Field(examples=[50])
     offset: int = Field(examples=[0])
+    next_after: int | None = Field(None, examples=[4211], description=(
+        "where the list is ordered by id: pass it as `after` for the next page (keyset paging, "
+        "as fast at page 1,000 as at page 1); null when the page came back short"))
 
 
 # --- workflow events (any kind) -----------------------------------------------------------------

@@ -77,6 +77,10 @@ def main() -> None:
                "appraisee": token("someone", "pw-someone")}
         cases = [("hr", {}), ("evaluator", {}), ("appraisee", {}), ("hr", {"state": "draft"}),
                  ("hr", {"overdue": "true"}), ("hr", {"round": opened.round.id, "offset": args.people // 2})]
+        # the same page by keyset: the id the page before it ended on
+        halfway = client.get("/api/v1/appraisals", params={"limit": 1, "round": opened.round.id,
+                                                           "offset": args.people // 2 - 1}, headers=who["hr"])
+        cases.append(("hr", {"round": opened.round.id, "after": halfway.json()["next_after"]}))
         print(f"GET /api/v1/appraisals, {opened.appraisals} appraisals on PostgreSQL, limit 50, "
               f"{args.repeat} times each (in-process client), load average {os.getloadavg()[0]:.1f}")
         print(f"{'caller':<10} {'filters':<28} {'total':>8} {'p50 ms':>8} {'max ms':>8}")

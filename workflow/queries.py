@@ -109,8 +109,9 @@ class Listed:
 
 
 def list_appraisals(session: Session, actor: Actor, f: AppraisalFilter, *, limit: int = 50, offset: int = 0,
-                    today: date | None = None) -> tuple[int, list[Listed]]:
-    """One page of the appraisals this caller may see, filtered and counted in SQL."""
+                    after: int | None = None, today: date | None = None) -> tuple[int, list[Listed]]:
+    """One page of the appraisals this caller may see, filtered and counted in SQL. `total`
+    counts every match; `after` (an id) starts the page past it, in id order."""
     where: list[ColumnElement[bool]] = [visible_appraisals(actor)]
     if f.round_id is not None:
         where.append(Appraisal.round_id == f.round_id)
@@ -129,10 +130,11 @@ def list_appraisals(session: Session, actor: Actor, f: AppraisalFilter, *, limit
         clause = _overdue(today or date.today())
         where.append(clause if f.overdue else ~clause)
     total = session.execute(select(func.count()).select_from(Appraisal).where(*where)).scalar_one()
+    page = [Appraisal.id > after] if after is not None else []
     rows = session.execute(
         select(Appraisal, Person.code, Person.name_th, OrgUnit.path)
         .join(Person, Person.id == Appraisal.person_id).join(OrgUnit, OrgUnit.id == Appraisal.org_unit_id)
-        .where(*where).order_by(Appraisal.id).limit(limit).offset(offset)).all()
+        .where(*where, *page).order_by(Appraisal.id).limit(limit).offset(offset)).all()
     rounds = committee_rounds(session, actor)
     machine = engine.kind_of("appraisal").machine
     out = []

@@ -76,14 +76,18 @@ def list_appraisals(
     overdue: Annotated[bool | None, Query(description="past the milestone of its current step")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    after: Annotated[int | None, Query(ge=0, le=2**31 - 1, description=(
+        "only appraisals with a larger id: the previous page's `next_after` (keyset paging)"))] = None,
 ) -> Page[AppraisalSummary]:
     f = queries.AppraisalFilter(round_id=round, unit_id=unit, state=state, evaluator_id=evaluator,
                                 person_id=person, overdue=overdue)
-    total, rows = queries.list_appraisals(session, actor, f, limit=limit, offset=offset)
+    total, rows = queries.list_appraisals(session, actor, f, limit=limit, offset=offset, after=after)
     items = [AppraisalSummary(**_summary_fields(
         r.appraisal, PersonRef(id=r.appraisal.person_id, code=r.person_code, name_th=r.person_name),
         r.roles, r.available_events)) for r in rows]
-    return Page[AppraisalSummary](items=items, total=total, limit=limit, offset=offset)
+    full = len(items) == limit
+    return Page[AppraisalSummary](items=items, total=total, limit=limit, offset=offset,
+                                  next_after=items[-1].id if full else None)
 
 
 @router.get("/appraisals/{appraisal_id}", response_model=AppraisalOut, responses=responses(401, 404, 422),

@@ -35,6 +35,18 @@ def test_filters_and_pages(client, as_, w, engine):
     rest = client.get("/api/v1/appraisals", params={"limit": 200, "offset": 3}, headers=hr).json()
     assert first["total"] == rest["total"] == len(everyone) and len(first["items"]) == 3
     assert {i["id"] for i in first["items"]} | {i["id"] for i in rest["items"]} == everyone
+    # keyset pages: follow next_after until it runs out; every appraisal once, in id order
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 4, **({"after": cursor} if cursor is not None else {})}
+        page = client.get("/api/v1/appraisals", params=params, headers=hr).json()
+        assert page["total"] == len(everyone)
+        seen += [i["id"] for i in page["items"]]
+        cursor = page["next_after"]
+        if cursor is None:
+            break
+        assert cursor == seen[-1]
+    assert seen == sorted(everyone)
     # bad filters name the parameter
     r = client.get("/api/v1/appraisals", params={"state": "flying", "limit": 0}, headers=hr)
     assert r.status_code == 422
