@@ -103,10 +103,47 @@ class Reminders(_Strict):
         return tuple(sorted(v, reverse=True))
 
 
+class SalaryBase(_Strict):
+    """A position level's calculation bases: a salary below `mid` (ค่ากลาง) takes the lower base
+    (ฐานล่าง), one at or above it the upper base (ฐานบน)."""
+
+    lower: Decimal = Field(gt=0)
+    upper: Decimal = Field(gt=0)
+    mid: Decimal = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "SalaryBase":
+        if not self.lower <= self.mid <= self.upper:
+            raise ValueError("need lower <= mid <= upper (ฐานล่าง <= ค่ากลาง <= ฐานบน)")
+        return self
+
+
 class RewardRules(_Strict):
+    """The reward stage: a round's raise pool (a percent of the eligible salaries) shared by
+    rating, each raise a percent of the person's calculation base. The figures are the agency's;
+    the defaults are a starting point, not a rule."""
+
     pool_percent: Decimal = Field(Decimal(3), ge=0, le=100)
     raise_min_percent: Decimal = Field(Decimal(0), ge=0)
     raise_max_percent: Decimal = Field(Decimal(6), ge=0)
+    # the suggested raise per rating code, a percent of the base
+    percent_by_rating: dict[str, Decimal] = {
+        "outstanding": Decimal("4.5"), "very_good": Decimal("3.5"), "good": Decimal("2.5"),
+        "fair": Decimal("1.5"), "needs_improvement": Decimal(0)}
+    # calculation bases by position level (Person.position_level); a level not listed: its salary
+    bases: dict[str, SalaryBase] = {}
+    round_up_to: int = Field(10, ge=1, le=1000)  # raises are rounded up to this many baht
+
+    @model_validator(mode="after")
+    def _within_limits(self) -> "RewardRules":
+        if self.raise_max_percent < self.raise_min_percent:
+            raise ValueError("raise_max_percent is below raise_min_percent (เพดานต่ำกว่าขั้นต่ำ)")
+        outside = [k for k, v in self.percent_by_rating.items()
+                   if not self.raise_min_percent <= v <= self.raise_max_percent]
+        if outside:
+            raise ValueError(f"percent_by_rating {outside} outside {self.raise_min_percent}-{self.raise_max_percent} "
+                             f"(ร้อยละการเลื่อนอยู่นอกช่วงที่กำหนด)")
+        return self
 
 
 class Bands(_Strict):

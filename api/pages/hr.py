@@ -88,7 +88,8 @@ REPORTS = [("progress", N_("Round progress per unit")),
            ("distribution", N_("Rating distribution per unit and evaluator")),
            ("announcement", N_("Outstanding and very good staff (announcement)")),
            ("ranking", N_("Ranking within each unit")),
-           ("kpi_cascade", N_("KPI cascade"))]
+           ("kpi_cascade", N_("KPI cascade")),
+           ("reward", N_("Raises by result (suggested)"))]
 FORMATS = ("xlsx", "csv", "pdf")
 
 

@@ -15,7 +15,7 @@ from workflow.reports import evidence, forms, load, writers
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 RoundId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-ReportName = Literal["progress", "round_report", "distribution", "announcement", "ranking", "kpi_cascade"]
+ReportName = Literal["progress", "round_report", "distribution", "announcement", "ranking", "kpi_cascade", "reward"]
 Digits = Annotated[Literal["arabic", "thai"], Query(description="digits in dates: 31 มีนาคม 2569 or ๓๑ มีนาคม ๒๕๖๙")]
 
 
@@ -35,7 +35,8 @@ def _download(content: bytes, fmt: str, name: str) -> Response:
             description="progress: appraisals per state and overdue per milestone, per unit; round_report: the "
                         "report to the parent organisation on Ubon's forms (PM steps with evidence, every "
                         "low-performer case and its measures); distribution; announcement (outstanding and "
-                        "very good); ranking within each unit; kpi_cascade. `format` json, csv, xlsx or pdf.")
+                        "very good); ranking within each unit; kpi_cascade; reward (the raise pool shared by "
+                        "rating: suggested raises, the pool and what is left). `format` json, csv, xlsx or pdf.")
 def report(round_id: RoundId, name: ReportName, session: SessionDep, actor: ActorDep,
            format: Literal["json", "csv", "xlsx", "pdf"] = "json", digits: Digits = "arabic") -> Response:
     built = load.build(session, actor, round_id, name, digits=digits)

@@ -13,7 +13,9 @@ from workflow.calendar import thai_digits
 from workflow.machines.appraisal import STATES
 from workflow.machines.low_performer import MEASURE_TH, MEASURES, STATE_TH
 from workflow.reports.distribution import distribution, guideline_gap, overall, percent, rank
+from workflow.policy import RewardRules
 from workflow.reports.model import Column, Report, Table
+from workflow.reward import Candidate, plan as reward_plan
 
 STATE_NAMES = {"draft": ("ร่าง", "draft"), "agreed": ("ลงนามข้อตกลงแล้ว", "agreed"),
                "monitored": ("ติดตามระหว่างรอบ", "monitored"), "evaluated": ("ประเมินแล้ว", "evaluated"),
@@ -92,6 +94,8 @@ class AppraisalRow:
     acknowledged: bool = False
     refused_with_witness: bool = False
     superior_opinion: bool = False
+    position_level: str = ""
+    salary: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -232,6 +236,58 @@ def ranking(meta: Meta, bands: Sequence[Band], units: Sequence[Unit], appraisals
                 Column("total_percent", "คะแนนรวม", "total %", "percent"), Column("rating", "ระดับ", "rating")]
         tables.append(Table(f"unit_{u.id}", f"{u.code} {u.name}", f"unit {u.code}", cols, ranked))
     return Report("ranking", "การจัดลำดับผลการประเมินภายในหน่วยงาน", "Ranking within each unit",
+                  meta.lines(), tables)
+
+
+# --- reward: the raise pool shared by rating -------------------------------------------------------
+def _baht(v: Decimal) -> str:
+    return f"{v:,.2f}"
+
+
+def reward(meta: Meta, bands: Sequence[Band], units: Sequence[Unit], appraisals: Sequence[AppraisalRow],
+           rules: RewardRules) -> Report:
+    """The suggested raises of a round (workflow/reward.py), by unit in rank order, with the pool."""
+    found = reward_plan(rules, [Candidate(a.id, a.state, a.salary, a.position_level, a.rating_code)
+                                for a in appraisals if a.state != "withdrawn"])
+    by_key = {r.key: r for r in found.raises}
+    kinds = {"lower": "ฐานล่าง / lower", "upper": "ฐานบน / upper", "salary": "เงินเดือน / salary (no base in the policy)"}
+    summary = Table("pool", "วงเงินเลื่อนเงินเดือน", "raise pool",
+                    [Column("item", "รายการ", "item", width=4), Column("value", "จำนวน", "value", width=2)], [
+        {"item": "เงินเดือนของผู้มีสิทธิ / eligible salaries", "value": _baht(found.eligible_salaries)},
+        {"item": f"วงเงิน ร้อยละ {rules.pool_percent} / pool ({rules.pool_percent} %)", "value": _baht(found.pool)},
+        {"item": "ยอดที่เสนอตามระดับผลการประเมิน / suggested by rating", "value": _baht(found.suggested)},
+        {"item": "ตัวคูณให้อยู่ในวงเงิน / factor to fit the pool", "value": str(found.factor)},
+        {"item": "ยอดเลื่อนรวม / total raises", "value": _baht(found.total)},
+        {"item": "วงเงินคงเหลือ / pool remaining", "value": _baht(found.remaining)},
+    ], notes=["ระบบเสนอ ผู้มีอำนาจเป็นผู้สั่งเลื่อนเงินเดือน / suggested figures: the authority decides"])
+    tables = [summary]
+    for u in units:
+        items = [{"code": a.person_code, "name": a.person_name, "level": a.position_level,
+                  "total_percent": a.total_percent, "rating": _band_name(bands, a.rating_code),
+                  "salary": _baht(a.salary) if a.salary is not None else "",
+                  "base": _baht(by_key[a.id].base) if a.id in by_key else "",
+                  "base_kind": kinds[by_key[a.id].base_kind] if a.id in by_key else "",
+                  "percent": by_key[a.id].percent if a.id in by_key else None,
+                  "amount": _baht(by_key[a.id].amount) if a.id in by_key else ""}
+                 for a in appraisals if a.unit_id == u.id and a.id in by_key]
+        ranked = rank(items)
+        if not ranked:
+            continue
+        cols = [Column("rank", "ลำดับที่", "rank", "int"), Column("code", "รหัส", "code"),
+                Column("name", "ชื่อ-สกุล", "name", width=3), Column("level", "ระดับตำแหน่ง", "level", width=2),
+                Column("total_percent", "คะแนนรวม", "total %", "percent"), Column("rating", "ระดับผล", "rating"),
+                Column("salary", "เงินเดือน", "salary"), Column("base", "ฐานในการคำนวณ", "base"),
+                Column("base_kind", "ฐาน", "base kind", width=2), Column("percent", "ร้อยละที่เลื่อน", "raise %", "percent"),
+                Column("amount", "จำนวนเงินที่เลื่อน", "raise (baht)")]
+        tables.append(Table(f"unit_{u.id}", f"{u.code} {u.name}", f"unit {u.code}", cols, ranked))
+    left = {a.id: a for a in appraisals}
+    if found.left_out:
+        tables.append(Table("left_out", "ไม่อยู่ในการคำนวณ", "not in the plan",
+                            [Column("code", "รหัส", "code"), Column("name", "ชื่อ-สกุล", "name", width=3),
+                             Column("why", "เหตุผล", "why", width=4)],
+                            [{"code": left[k].person_code, "name": left[k].person_name, "why": why}
+                             for k, why in found.left_out]))
+    return Report("reward", "การเลื่อนเงินเดือนตามผลการประเมิน (ข้อเสนอ)", "Raises by result (suggested)",
                   meta.lines(), tables)
 
 

@@ -19,7 +19,7 @@ from workflow.reports import data
 from workflow.reports.model import Report
 from workflow.rounds import policy_of_round
 
-REPORTS = ("progress", "round_report", "distribution", "announcement", "ranking", "kpi_cascade")
+REPORTS = ("progress", "round_report", "distribution", "announcement", "ranking", "kpi_cascade", "reward")
 
 
 def today_in_bangkok() -> date:
@@ -71,7 +71,8 @@ def appraisal_rows(session: Session, rnd: Round) -> list[data.AppraisalRow]:
                Appraisal.total_percent, Appraisal.rating_code,
                func.length(func.trim(func.coalesce(Appraisal.development_plan, ""))) > 0,
                Appraisal.acknowledged_at.is_not(None), Appraisal.refusal_witness, Appraisal.superior_opinion,
-               Person.code, Person.name_th, Person.position, evaluator.c.name_th)
+               Person.code, Person.name_th, Person.position, evaluator.c.name_th, Person.position_level,
+               Person.salary)
         .join(Person, Person.id == Appraisal.person_id)
         .outerjoin(evaluator, evaluator.c.id == Appraisal.evaluator_id)
         .where(Appraisal.round_id == rnd.id).order_by(Person.code)).all()
@@ -81,9 +82,9 @@ def appraisal_rows(session: Session, rnd: Round) -> list[data.AppraisalRow]:
         total_percent=total, rating_code=rating, kpis=kpis.get(aid, 0), cascaded_kpis=cascaded.get(aid, 0),
         agreement_signed={"appraisee", "evaluator"} <= signed.get(aid, set()), progress_notes=notes.get(aid, 0),
         development_plan=bool(has_plan), acknowledged=bool(acknowledged), refused_with_witness=bool(witness),
-        superior_opinion=opinion is not None,
+        superior_opinion=opinion is not None, position_level=level or "", salary=salary,
     ) for (aid, staff_type, unit_id, evaluator_id, state, total, rating, has_plan, acknowledged, witness, opinion,
-           code, name, position, ename) in rows]
+           code, name, position, ename, level, salary) in rows]
 
 
 def case_rows(session: Session, rnd: Round) -> list[data.CaseRow]:
@@ -177,5 +178,6 @@ def build(session: Session, actor: Actor, round_id: int, name: str, *, today: da
         "announcement": lambda: data.announcement_list(meta, bands, units, appraisal_rows(session, rnd)),
         "ranking": lambda: data.ranking(meta, bands, units, appraisal_rows(session, rnd)),
         "kpi_cascade": lambda: data.kpi_cascade(meta, cascade_rows(session, rnd, org)),
+        "reward": lambda: data.reward(meta, bands, units, appraisal_rows(session, rnd), policy.reward),
     }
     return builders[name]()
