@@ -8,7 +8,8 @@
 Re-importing the same file changes nothing; a changed row updates the person with that code
 (never a second person). Evaluator and superior codes may name people in the file or already
 in the database. Columns (Thai or English headings): code, name_th, position, position_level,
-staff_type, unit (code), evaluator (code), superior (code), email.
+staff_type, unit (code), evaluator (code), superior (code), email, salary (baht; an empty cell keeps
+the salary on record).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import PurePath
 from typing import Any, Callable, Iterator
 
@@ -27,7 +29,8 @@ from workflow import audit, orgs
 from workflow.access import Actor
 from workflow.errors import InvalidInput, NotAllowed, Problem
 
-COLUMNS = ("code", "name_th", "position", "position_level", "staff_type", "unit", "evaluator", "superior", "email")
+COLUMNS = ("code", "name_th", "position", "position_level", "staff_type", "unit", "evaluator", "superior", "email",
+           "salary")
 REQUIRED = ("code", "name_th", "staff_type", "unit")
 HEADINGS = {
     "code": ("code", "person code", "person_code", "รหัส", "รหัสบุคลากร", "เลขประจำตัว"),
@@ -39,6 +42,7 @@ HEADINGS = {
     "evaluator": ("evaluator", "evaluator code", "evaluator_code", "ผู้ประเมิน", "รหัสผู้ประเมิน"),
     "superior": ("superior", "superior code", "superior_code", "ผู้บังคับบัญชาเหนือขึ้นไป", "รหัสผู้บังคับบัญชาเหนือขึ้นไป"),
     "email": ("email", "e-mail", "อีเมล"),
+    "salary": ("salary", "เงินเดือน", "อัตราเงินเดือน"),
 }
 STAFF_TYPES = {"civil_servant": "civil_servant", "permanent_employee": "permanent_employee",
                "government_employee": "government_employee", "ข้าราชการ": "civil_servant",
@@ -47,7 +51,7 @@ CODE = re.compile(r"^[A-Za-z0-9._/-]{1,64}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_ROWS = 200_000
 FIELDS = ("name_th", "position", "position_level", "staff_type", "org_unit_id", "evaluator_id", "superior_id",
-          "email")
+          "email", "salary")
 Progress = Callable[[int, int], None]
 
 
@@ -183,8 +187,8 @@ def plan(session: Session, actor: Actor, *, org_code: str, filename: str, conten
         if person is None:
             out.append(RowPlan(n, rec["code"], "new"))
         else:
-            changes = {f: (_plain(getattr(person, f)), after[f]) for f in FIELDS
-                       if f in after and after[f] is not _LATER and _plain(getattr(person, f)) != after[f]}
+            changes = {f: (_plain(getattr(person, f)), _plain(after[f])) for f in FIELDS
+                       if f in after and after[f] is not _LATER and _plain(getattr(person, f)) != _plain(after[f])}
             for f in ("evaluator_id", "superior_id"):  # a code of someone new in this file
                 if after.get(f) is _LATER:
                     changes[f] = (_plain(getattr(person, f)), rec["evaluator" if f == "evaluator_id" else "superior"])
@@ -209,6 +213,10 @@ def _values(rec: dict[str, str], units: dict[str, OrgUnit], existing: dict[str, 
     for key in ("position", "position_level", "email"):
         if key in rec:
             out[key] = rec[key]
+    if "salary" in rec:  # kept as it was when the cell is empty: a roster without pay data
+        salary = _salary(rec["salary"])
+        if salary is not None:
+            out["salary"] = salary
     for col, f in (("evaluator", "evaluator_id"), ("superior", "superior_id")):
         if col in rec:
             code = rec[col]
@@ -216,9 +224,21 @@ def _values(rec: dict[str, str], units: dict[str, OrgUnit], existing: dict[str, 
     return out
 
 
+def _salary(text: str) -> Decimal | None:
+    """A salary cell: baht, with or without thousands separators; None if empty or not a sum."""
+    try:
+        value = Decimal(text.replace(",", "").strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return value.quantize(Decimal("0.01")) if value.is_finite() and 0 <= value < 10**10 else None
+
+
 def _check(n: int, rec: dict[str, str], units: dict[str, OrgUnit], in_file: dict[str, int],
            existing: dict[str, Person]) -> list[RowProblem]:
     p: list[RowProblem] = []
+    if rec.get("salary") and _salary(rec["salary"]) is None:
+        p.append(RowProblem(n, "salary", "เงินเดือนต้องเป็นจำนวนเงินบาท 0 ขึ้นไป เช่น 25,000",
+                            "a salary is an amount in baht, 0 or more, e.g. 25,000"))
     for c in REQUIRED:
         if not rec.get(c):
             p.append(RowProblem(n, c, "ต้องกรอก", "required"))

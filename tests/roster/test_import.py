@@ -138,3 +138,19 @@ def test_the_cli_previews_refuses_bad_files_and_imports(session, engine, tmp_pat
     assert result.exit_code == 0, result.output
     session.expire_all()
     assert session.execute(select(func.count()).select_from(Person).where(Person.code.like("R00%"))).scalar() == 3
+
+
+def test_salaries_are_imported_checked_and_kept_when_the_cell_is_empty(session):
+    w = world(session, "udon_thani", open_now=False)
+    head = HEAD + ["เงินเดือน"]
+    rows = [r + [pay] for r, pay in zip(_rows(w), ["25,000", "31500.5", ""])]
+    roster.apply(session, w.actors["hr"], org_code=w.org.code, filename="s.csv", content=csv_bytes(rows, head))
+    pay = dict(session.execute(select(Person.code, Person.salary).where(Person.code.like("R00%"))).all())
+    assert {k: (str(v) if v is not None else None) for k, v in pay.items()} == {
+        "R001": "25000.00", "R002": "31500.50", "R003": None}
+    again = roster.plan(session, w.actors["hr"], org_code=w.org.code, filename="s.csv", content=csv_bytes(rows, head))
+    assert again.counts() == {"new": 0, "updated": 0, "unchanged": 3}
+    rows[0][-1], rows[1][-1] = "26,000", "ไม่ทราบ"
+    bad = roster.plan(session, w.actors["hr"], org_code=w.org.code, filename="s.csv", content=csv_bytes(rows, head))
+    assert [(p.row, p.column) for p in bad.problems] == [(3, "salary")]
+    assert {r.code: r.changes.get("salary") for r in bad.rows}["R001"] == ("25000.00", "26000.00")
