@@ -12,7 +12,7 @@ from workflow import roster
 router = APIRouter(prefix="/api/v1", tags=["roster"])
 OrgCode = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 Upload = Annotated[UploadFile, File(description=".xlsx or .csv: code, name_th, position, position_level, "
-                                                "staff_type, unit, evaluator, superior, email")]
+                                                "staff_type, unit, evaluator, superior, email, salary")]
 
 
 @router.post("/orgs/{org_code}/roster/preview", responses=responses(401, 403, 404, 413, 422),
