@@ -189,6 +189,7 @@ def fire(session: Session, kind_name: str, entity_id: int, event: str, actor: Ac
          expected_version: int | None = None, payload: Mapping[str, Any] | None = None) -> Fired:
     """Fire one event in a transaction of its own, committed."""
     kind = kind_of(kind_name)
+    needs_orm = False
     if kind.snapshot is not None and not session.in_transaction():
         # Nothing of the session's is pending: a pooled connection of our own, no Session
         # machinery (its begin and commit alone cost twice the direct path's statements).
@@ -199,11 +200,15 @@ def fire(session: Session, kind_name: str, entity_id: int, event: str, actor: Ac
                 raw.commit()
                 _expire(session, kind, entity_id)
                 return fired
+            needs_orm = True
         finally:
             raw.close()  # rolls back unless committed, releasing SQLite's write lock
     try:
-        result = fire_within(session, kind_name, entity_id, event, actor,
-                             expected_version=expected_version, payload=payload)
+        if needs_orm:
+            result = _fire_orm(session, kind, entity_id, event, actor, expected_version, payload)
+        else:
+            result = fire_within(session, kind_name, entity_id, event, actor,
+                                 expected_version=expected_version, payload=payload)
         session.commit()
         return result
     except BaseException:
