@@ -35,7 +35,6 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import httpx
@@ -189,43 +188,33 @@ def main() -> None:
         if not 1 <= value <= top:
             raise SystemExit(f"--{name} must be 1..{top}")
 
-    from sqlalchemy import create_engine, text
+    from db.scratch import scratch_database
 
-    from db.session import normalise_url
-
-    admin = create_engine(normalise_url(args.pg_url), isolation_level="AUTOCOMMIT")
-    name = f"pmflow_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = normalise_url(args.pg_url).rsplit("/", 1)[0] + "/" + name
     proc = sock = None
-    try:
-        username, ids = setup(url, args.clients)
-        proc, base, sock = start_server(url, args.workers)
-        login = httpx.post(base + "/api/v1/auth/login", json={"username": username, "password": "pw-evaluator"})
-        login.raise_for_status()
-        auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
-        versions = [httpx.get(f"{base}/api/v1/appraisals/{i}", headers=auth).json()["version"] for i in ids]
-        event_paths = [f"/api/v1/appraisals/{i}/events/sign_agreement" for i in ids]
-        floor_paths = [f"/api/v1/bench/floor/{i}" for i in ids]
-        # warm-up (not counted): connection pools, imports, caches
-        asyncio.run(load(base, event_paths, versions, auth, 5))
-        asyncio.run(load(base, floor_paths, versions, {}, 5))
-        results = {}
-        for route, paths, headers in (("floor", floor_paths, {}), ("event", event_paths, auth)):
-            before = server_cpu(proc.pid)
-            results[route] = asyncio.run(load(base, paths, versions, headers, args.requests))
-            results[route]["server_cpu_ms"] = (server_cpu(proc.pid) - before) * 1000 / results[route]["requests"]
-    finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=30)
-        if sock is not None:
-            sock.close()
-        with admin.connect() as c:
-            c.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    with scratch_database(args.pg_url, "pmflow_bench") as url:
+        try:
+            username, ids = setup(url, args.clients)
+            proc, base, sock = start_server(url, args.workers)
+            login = httpx.post(base + "/api/v1/auth/login", json={"username": username, "password": "pw-evaluator"})
+            login.raise_for_status()
+            auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
+            versions = [httpx.get(f"{base}/api/v1/appraisals/{i}", headers=auth).json()["version"] for i in ids]
+            event_paths = [f"/api/v1/appraisals/{i}/events/sign_agreement" for i in ids]
+            floor_paths = [f"/api/v1/bench/floor/{i}" for i in ids]
+            # warm-up (not counted): connection pools, imports, caches
+            asyncio.run(load(base, event_paths, versions, auth, 5))
+            asyncio.run(load(base, floor_paths, versions, {}, 5))
+            results = {}
+            for route, paths, headers in (("floor", floor_paths, {}), ("event", event_paths, auth)):
+                before = server_cpu(proc.pid)
+                results[route] = asyncio.run(load(base, paths, versions, headers, args.requests))
+                results[route]["server_cpu_ms"] = (server_cpu(proc.pid) - before) * 1000 / results[route]["requests"]
+        finally:
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=30)
+            if sock is not None:
+                sock.close()
 
     print(f"HTTP events on PostgreSQL: {args.clients} clients x {args.requests} requests, "
           f"{args.workers} worker(s), {os.cpu_count()} CPUs")

@@ -16,7 +16,6 @@ import os
 import statistics
 import sys
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,68 +37,61 @@ def main() -> None:
         raise SystemExit(f"--people 1..{MAX_PEOPLE}, --repeat 1..{MAX_REPEAT}")
 
     from fastapi.testclient import TestClient
-    from sqlalchemy import create_engine, select, text
+    from sqlalchemy import select, text
 
     from api.main import create_app
     from db.models import Person
-    from db.session import make_engine, new_session, normalise_url
+    from db.scratch import scratch_database
+    from db.session import make_engine, new_session
     from round_open import build
     from workflow.access import Actor
     from workflow.rounds import open_round
 
-    admin = create_engine(normalise_url(args.pg_url), isolation_level="AUTOCOMMIT")
-    name = f"pmflow_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = normalise_url(args.pg_url).rsplit("/", 1)[0] + "/" + name
-    engine = None
-    try:
-        org = build(url, args.people, 100)
-        engine = make_engine(url)
-        with new_session(engine) as s:
-            opened = open_round(s, org_code=org, fiscal_year=2569, number=1, actor=Actor.system())
-            s.execute(text("ANALYZE"))
-            s.commit()
-            one = s.execute(select(Person.code).where(Person.code.like("P%")).limit(1)).scalar_one()
-            someone = s.execute(select(Person).where(Person.code == one)).scalar_one()
-            from workflow.accounts import create_account
-            create_account(s, username="someone", password="pw-someone", person=someone)
-            s.commit()
-        client = TestClient(create_app(engine))
+    with scratch_database(args.pg_url, "pmflow_bench") as url:
+        engine = None
+        try:
+            org = build(url, args.people, 100)
+            engine = make_engine(url)
+            with new_session(engine) as s:
+                opened = open_round(s, org_code=org, fiscal_year=2569, number=1, actor=Actor.system())
+                s.execute(text("ANALYZE"))
+                s.commit()
+                one = s.execute(select(Person.code).where(Person.code.like("P%")).limit(1)).scalar_one()
+                someone = s.execute(select(Person).where(Person.code == one)).scalar_one()
+                from workflow.accounts import create_account
+                create_account(s, username="someone", password="pw-someone", person=someone)
+                s.commit()
+            client = TestClient(create_app(engine))
 
-        def token(username: str, password: str) -> dict[str, str]:
-            r = client.post("/api/v1/auth/login", json={"username": username, "password": password})
-            r.raise_for_status()
-            client.cookies.clear()
-            return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-        who = {"hr": token(f"hr-{org}".lower(), "pw-hr"), "evaluator": token(f"evaluator-{org}".lower(), "pw-evaluator"),
-               "appraisee": token("someone", "pw-someone")}
-        cases = [("hr", {}), ("evaluator", {}), ("appraisee", {}), ("hr", {"state": "draft"}),
-                 ("hr", {"overdue": "true"}), ("hr", {"round": opened.round.id, "offset": args.people // 2})]
-        # the same page by keyset: the id the page before it ended on
-        halfway = client.get("/api/v1/appraisals", params={"limit": 1, "round": opened.round.id,
-                                                           "offset": args.people // 2 - 1}, headers=who["hr"])
-        cases.append(("hr", {"round": opened.round.id, "after": halfway.json()["next_after"]}))
-        print(f"GET /api/v1/appraisals, {opened.appraisals} appraisals on PostgreSQL, limit 50, "
-              f"{args.repeat} times each (in-process client), load average {os.getloadavg()[0]:.1f}")
-        print(f"{'caller':<10} {'filters':<28} {'total':>8} {'p50 ms':>8} {'max ms':>8}")
-        for caller, params in cases:
-            times, total = [], None
-            for _ in range(args.repeat):
-                t0 = time.perf_counter()
-                r = client.get("/api/v1/appraisals", params={"limit": 50, **params}, headers=who[caller])
-                times.append((time.perf_counter() - t0) * 1000)
+            def token(username: str, password: str) -> dict[str, str]:
+                r = client.post("/api/v1/auth/login", json={"username": username, "password": password})
                 r.raise_for_status()
-                total = r.json()["total"]
-            print(f"{caller:<10} {str(params):<28} {total:>8} {statistics.median(times):>8.1f} {max(times):>8.1f}")
-    finally:
-        if engine is not None:
-            engine.dispose()
-        with admin.connect() as c:
-            c.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+                client.cookies.clear()
+                return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+            who = {"hr": token(f"hr-{org}".lower(), "pw-hr"), "evaluator": token(f"evaluator-{org}".lower(), "pw-evaluator"),
+                   "appraisee": token("someone", "pw-someone")}
+            cases = [("hr", {}), ("evaluator", {}), ("appraisee", {}), ("hr", {"state": "draft"}),
+                     ("hr", {"overdue": "true"}), ("hr", {"round": opened.round.id, "offset": args.people // 2})]
+            # the same page by keyset: the id the page before it ended on
+            halfway = client.get("/api/v1/appraisals", params={"limit": 1, "round": opened.round.id,
+                                                               "offset": args.people // 2 - 1}, headers=who["hr"])
+            cases.append(("hr", {"round": opened.round.id, "after": halfway.json()["next_after"]}))
+            print(f"GET /api/v1/appraisals, {opened.appraisals} appraisals on PostgreSQL, limit 50, "
+                  f"{args.repeat} times each (in-process client), load average {os.getloadavg()[0]:.1f}")
+            print(f"{'caller':<10} {'filters':<28} {'total':>8} {'p50 ms':>8} {'max ms':>8}")
+            for caller, params in cases:
+                times, total = [], None
+                for _ in range(args.repeat):
+                    t0 = time.perf_counter()
+                    r = client.get("/api/v1/appraisals", params={"limit": 50, **params}, headers=who[caller])
+                    times.append((time.perf_counter() - t0) * 1000)
+                    r.raise_for_status()
+                    total = r.json()["total"]
+                print(f"{caller:<10} {str(params):<28} {total:>8} {statistics.median(times):>8.1f} {max(times):>8.1f}")
+        finally:
+            if engine is not None:
+                engine.dispose()
 
 
 if __name__ == "__main__":

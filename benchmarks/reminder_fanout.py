@@ -14,13 +14,13 @@ Setup shortcut: every appraisal is put in state `monitored` with one UPDATE, so 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing as mp
 import os
 import resource
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -156,43 +156,34 @@ def main() -> None:
     ap.add_argument("--appraisees", type=int, default=APPRAISEES)
     ap.add_argument("--workers", type=int, default=8, help="delivery threads (SMTP connections)")
     args = ap.parse_args()
-    admin, name = None, None
-    if args.pg:
-        from sqlalchemy import create_engine, text
+    with contextlib.ExitStack() as stack:
+        if args.pg:
+            from db.scratch import scratch_database
 
-        from db.session import normalise_url
+            url = stack.enter_context(scratch_database(args.pg, "pmflow_bench"))
+        else:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="pmflow-bench-"))
+            url = f"sqlite:///{tmp}/bench.db"
+        report(args, url)
 
-        name = f"pmflow_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(normalise_url(args.pg), isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.execute(text(f'CREATE DATABASE "{name}"'))
-        url = normalise_url(args.pg).rsplit("/", 1)[0] + "/" + name
-    else:
-        tmp = tempfile.TemporaryDirectory(prefix="pmflow-bench-")
-        url = f"sqlite:///{tmp.name}/bench.db"
-    try:
-        ctx = mp.get_context("spawn")
-        t = time.perf_counter()
-        with ctx.Pool(1) as pool:  # the data is built in another process: its memory is not ours
-            round_id = pool.apply(setup, (url, args.evaluators, args.appraisees))
-        print(f"setup: {args.appraisees:,} appraisals, {args.evaluators:,} evaluators "
-              f"({time.perf_counter() - t:.0f} s, not measured)")
-        r = measure(url, round_id, args.workers)
-        db = "PostgreSQL" if args.pg else "SQLite"
-        print(f"{db}: recipients {r['recipients']:,}; decided {r['decided']:,} outbox rows "
-              f"({r['inbox']:,} inbox messages) in {r['decide_s']:.1f} s; "
-              f"{r['emails_sent']:,} emails delivered in {r['deliver_s']:.1f} s by {r['workers']} threads "
-              f"(SMTP sink received {r['smtp_received']:,}); total {r['total_s']:.1f} s, "
-              f"CPU {r['cpu_s']:.1f} s of which deciding {r['decide_cpu_s']:.1f} s (load average {r['load']:.1f} on {os.cpu_count()} CPUs)")
-        print(f"peak RSS {r['peak_rss_mb']:.0f} MB (before the fan-out {r['rss_before_mb']:.0f} MB); "
-              f"scheduler jobs for the round: {r['jobs']} ({r['job_rows']} rows in apscheduler_jobs)")
-        print(f"fired again: {r['rerun_decided']} new rows, {r['rerun_sent']} emails")
-    finally:
-        if admin is not None:
-            with admin.connect() as c:
-                c.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
-                c.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-            admin.dispose()
+
+def report(args: argparse.Namespace, url: str) -> None:
+    ctx = mp.get_context("spawn")
+    t = time.perf_counter()
+    with ctx.Pool(1) as pool:  # the data is built in another process: its memory is not ours
+        round_id = pool.apply(setup, (url, args.evaluators, args.appraisees))
+    print(f"setup: {args.appraisees:,} appraisals, {args.evaluators:,} evaluators "
+          f"({time.perf_counter() - t:.0f} s, not measured)")
+    r = measure(url, round_id, args.workers)
+    db = "PostgreSQL" if args.pg else "SQLite"
+    print(f"{db}: recipients {r['recipients']:,}; decided {r['decided']:,} outbox rows "
+          f"({r['inbox']:,} inbox messages) in {r['decide_s']:.1f} s; "
+          f"{r['emails_sent']:,} emails delivered in {r['deliver_s']:.1f} s by {r['workers']} threads "
+          f"(SMTP sink received {r['smtp_received']:,}); total {r['total_s']:.1f} s, "
+          f"CPU {r['cpu_s']:.1f} s of which deciding {r['decide_cpu_s']:.1f} s (load average {r['load']:.1f} on {os.cpu_count()} CPUs)")
+    print(f"peak RSS {r['peak_rss_mb']:.0f} MB (before the fan-out {r['rss_before_mb']:.0f} MB); "
+          f"scheduler jobs for the round: {r['jobs']} ({r['job_rows']} rows in apscheduler_jobs)")
+    print(f"fired again: {r['rerun_decided']} new rows, {r['rerun_sent']} emails")
 
 
 if __name__ == "__main__":

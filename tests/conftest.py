@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from db.migrate import upgrade
-from db.session import make_engine, new_session, normalise_url
+from db.scratch import scratch_database
+from db.session import make_engine, new_session
 
 PG_URL = os.environ.get("PMFLOW_TEST_DATABASE_URL")
 # Apps built in tests never start the reminder scheduler (tests that want one start it themselves).
@@ -31,17 +31,9 @@ def pg_database():
     """A database of this run's own on the PostgreSQL server, migrated, dropped at the end."""
     if not PG_URL:
         pytest.skip(PG_SKIP)
-    name = f"pmflow_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(normalise_url(PG_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = normalise_url(PG_URL).rsplit("/", 1)[0] + "/" + name
-    upgrade(url)
-    yield url
-    with admin.connect() as c:
-        c.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    with scratch_database(PG_URL, "pmflow_test") as url:
+        upgrade(url)
+        yield url
 
 
 def _pg_engine(url: str):
