@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import date
 from types import SimpleNamespace
 from decimal import Decimal
-from typing import Any, Literal, Mapping
+from typing import Any, Iterable, Literal, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import bindparam, delete, select
 from sqlmodel import Session
 
 from db.models import (Appraisal, Committee, CommitteeMember, Competency, Kpi, OrgUnit,
-                       Person, ProgressNote, Round, Signature, utcnow)
+                       Person, ProgressNote, Round, Signature)
 from db.raw import Raw, decimal2
 from workflow import audit, engine, scoring
 from workflow.access import Actor, AppraisalView, appraisal_roles
@@ -181,14 +181,22 @@ def facts(session: Session, a: Appraisal) -> AppraisalFacts:
     kpis = conn.execute(_KPI_FACTS, {"appraisal_id": a.id}).all()
     scores = conn.execute(_COMPETENCY_SCORES, {"appraisal_id": a.id}).scalars().all()
     signed = conn.execute(_SIGNED, {"appraisal_id": a.id, "revision": a.agreement_revision}).scalars()
+    return facts_of(a, kpis, scores, signed, acknowledged=a.acknowledged_at is not None)
+
+
+def facts_of(a: Any, kpis: Iterable[Sequence[Any]], scores: Iterable[int | None], signed: Iterable[str], *,
+             acknowledged: bool) -> AppraisalFacts:
+    """The guards' facts from an appraisal's columns (an ORM row or the direct path's snapshot)
+    and its (weight, level) KPI pairs, competency scores and agreement signers."""
+    kpis = list(kpis)
     return AppraisalFacts(
         evaluator_id=a.evaluator_id,
-        kpi_weights=tuple(k.weight for k in kpis),
-        kpi_levels=tuple(k.level for k in kpis),
+        kpi_weights=tuple(k[0] for k in kpis),
+        kpi_levels=tuple(k[1] for k in kpis),
         competency_scores=tuple(scores),
         agreement_signed_by=frozenset(signed),
         development_plan=a.development_plan or "",
-        acknowledged=a.acknowledged_at is not None,
+        acknowledged=acknowledged,
         refused_with_witness=bool(a.refusal_witness),
         superior_opinion=a.superior_opinion,
         second_opinion_required=a.superior2_id is not None,
@@ -249,23 +257,12 @@ def snapshot(raw: Raw, appraisal_id: int, actor: Actor) -> engine.Snapshot | Non
         id=id_, round_id=round_id, person_id=person_id, org_unit_id=org_unit_id, staff_type=staff_type,
         evaluator_id=evaluator_id, superior_id=superior_id, superior2_id=superior2_id, state=state, version=version,
         agreement_revision=revision, total_percent=decimal2(total), rating_code=rating,
+        development_plan=plan, refusal_witness=witness, superior_opinion=opinion, superior2_opinion=opinion2,
         open_cases_elsewhere=open_cases)
     view = AppraisalView(person_id=person_id, evaluator_id=evaluator_id, superior_id=superior_id,
                          superior2_id=superior2_id, org_path=org_path or "/", committee_person_ids=frozenset(committee))
-    facts_ = AppraisalFacts(
-        evaluator_id=evaluator_id,
-        kpi_weights=tuple(k[0] for k in kpis),
-        kpi_levels=tuple(k[1] for k in kpis),
-        competency_scores=tuple(scores),
-        agreement_signed_by=frozenset(signed),
-        development_plan=plan or "",
-        acknowledged=bool(acknowledged),
-        refused_with_witness=bool(witness),
-        superior_opinion=opinion,
-        second_opinion_required=superior2_id is not None,
-        superior2_opinion=opinion2,
-    )
-    return engine.Snapshot(row=row, roles=appraisal_roles(actor, view), facts=facts_,
+    return engine.Snapshot(row=row, roles=appraisal_roles(actor, view),
+                           facts=facts_of(row, kpis, scores, signed, acknowledged=bool(acknowledged)),
                            prev_hash=prev_hash or audit.GENESIS,
                            policy=cached_policy(policy_id, policy_hash))
 

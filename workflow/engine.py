@@ -315,7 +315,7 @@ def _fire_orm(session: Session, kind: Kind, entity_id: int, event: str, actor: A
         changes = kind.changes[event](env)
         for column, value in changes.set.items():
             setattr(row, column, value)
-        session.add_all(table(**_with_defaults(table, values)) for table, values in changes.add)
+        session.add_all(table(**values) for table, values in changes.add)  # the model fills its defaults
         recorded.update(changes.record)
     row.state = kind.machine.fire(Subject(from_state, facts, payload), event)
     if event in kind.effects:

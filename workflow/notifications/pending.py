@@ -128,12 +128,11 @@ def next_actions(a: AppraisalFact, *, committee_ids: frozenset[int] = frozenset(
         if not (a.acknowledged or a.refused_with_witness):
             out.append((a.person_id, item(ACKNOWLEDGE)))
             waiting = True
-        if not a.superior_opinion_given and a.superior_id is not None:
-            out.append((a.superior_id, item(GIVE_OPINION)))
-            waiting = True
-        if not a.superior2_opinion_given and a.superior2_id is not None:
-            out.append((a.superior2_id, item(GIVE_OPINION)))
-            waiting = True
+        for superior, given in ((a.superior_id, a.superior_opinion_given),
+                                (a.superior2_id, a.superior2_opinion_given)):
+            if superior is not None and not given:
+                out.append((superior, item(GIVE_OPINION)))
+                waiting = True
         if not waiting:
             out.append((a.evaluator_id, item(SUBMIT)))
     elif a.state == "committee_review":

@@ -262,14 +262,12 @@ def reward(meta: Meta, bands: Sequence[Band], units: Sequence[Unit], appraisals:
     ], notes=["ระบบเสนอ ผู้มีอำนาจเป็นผู้สั่งเลื่อนเงินเดือน / suggested figures: the authority decides"])
     tables = [summary]
     for u in units:
+        # only people in the plan: they have a salary and a raise
         items = [{"code": a.person_code, "name": a.person_name, "level": a.position_level,
                   "total_percent": a.total_percent, "rating": _band_name(bands, a.rating_code),
-                  "salary": _baht(a.salary) if a.salary is not None else "",
-                  "base": _baht(by_key[a.id].base) if a.id in by_key else "",
-                  "base_kind": kinds[by_key[a.id].base_kind] if a.id in by_key else "",
-                  "percent": by_key[a.id].percent if a.id in by_key else None,
-                  "amount": _baht(by_key[a.id].amount) if a.id in by_key else ""}
-                 for a in appraisals if a.unit_id == u.id and a.id in by_key]
+                  "salary": _baht(a.salary), "base": _baht(r.base), "base_kind": kinds[r.base_kind],
+                  "percent": r.percent, "amount": _baht(r.amount)}
+                 for a in appraisals if a.unit_id == u.id and (r := by_key.get(a.id)) is not None]
         ranked = rank(items)
         if not ranked:
             continue

@@ -93,6 +93,12 @@ def summary_form(session: Session, actor: Actor, appraisal_id: int, *, digits: s
         working = list(scoring.score(policy, a.staff_type, [(k.weight, k.level) for k in kpis],
                                      [c.score for c in comps]).working)
     s = lambda v: None if v is None else str(v)  # noqa: E731
+
+    def opinion(level: str) -> dict[str, str] | None:  # "superior" or "superior2": its three columns
+        given = getattr(a, f"{level}_opinion")
+        return {"opinion": given, "total_percent": s(getattr(a, f"{level}_total_percent")) or "",
+                "reason": getattr(a, f"{level}_reason") or ""} if given else None
+
     return SummaryForm(
         appraisal_id=a.id,
         round_text=f"รอบที่ {rnd.number} ปีงบประมาณ {rnd.fiscal_year} ({dt(rnd.starts_on)} - {dt(rnd.ends_on)})",
@@ -110,12 +116,10 @@ def summary_form(session: Session, actor: Actor, appraisal_id: int, *, digits: s
         rating_code=a.rating_code, working=working, development_plan=a.development_plan or "",
         acknowledged_on=dt(_local_date(a.acknowledged_at)),
         refusal=({"witness": a.refusal_witness, "on": dt(a.refused_on) or ""} if a.refusal_witness else None),
-        superior_opinion=({"opinion": a.superior_opinion, "total_percent": s(a.superior_total_percent) or "",
-                           "reason": a.superior_reason or ""} if a.superior_opinion else None),
+        superior_opinion=opinion("superior"),
         superior_levels=policy.superior_levels, state=a.state,
         superior2=superior2.name_th if superior2 else "",
-        superior2_opinion=({"opinion": a.superior2_opinion, "total_percent": s(a.superior2_total_percent) or "",
-                            "reason": a.superior2_reason or ""} if a.superior2_opinion else None),
+        superior2_opinion=opinion("superior2"),
     )
 
 
@@ -194,24 +198,21 @@ def draw_form(pdf: ThaiPDF, f: SummaryForm) -> None:
     pdf.para(f"ลงชื่อผู้ประเมิน {BLANK} ({f.evaluator or BLANK})")
 
     pdf.heading("ส่วนที่ 5 ความเห็นของผู้บังคับบัญชาเหนือขึ้นไป", 11)
-    op = f.superior_opinion
-    if op and op["opinion"] == "agree":
-        pdf.para("[X] เห็นด้วยกับผลการประเมิน   [  ] มีความเห็นต่าง")
-    elif op:
-        pdf.para(f"[  ] เห็นด้วยกับผลการประเมิน   [X] มีความเห็นต่าง: คะแนนรวม {op['total_percent']} "
-                 f"เหตุผล {op['reason']}")
-    else:
-        pdf.para("[  ] เห็นด้วยกับผลการประเมิน   [  ] มีความเห็นต่าง " + BLANK)
+    pdf.para(_opinion_marks(f.superior_opinion))
     pdf.para(f"ลงชื่อ {BLANK} ({f.superior or BLANK})  ผู้บังคับบัญชาเหนือขึ้นไป")
     if f.superior_levels >= 2:
-        op2 = f.superior2_opinion
-        if op2 and op2["opinion"] == "agree":
-            marks = "[X] เห็นด้วย  [  ] มีความเห็นต่าง"
-        elif op2:
-            marks = f"[  ] เห็นด้วย  [X] มีความเห็นต่าง: คะแนนรวม {op2['total_percent']} เหตุผล {op2['reason']}"
-        else:
-            marks = "[  ] เห็นด้วย  [  ] มีความเห็นต่าง"
-        pdf.para(f"ผู้บังคับบัญชาเหนือขึ้นไปอีกชั้นหนึ่ง: {marks}  ลงชื่อ {BLANK} ({f.superior2 or BLANK})")
+        pdf.para(f"ผู้บังคับบัญชาเหนือขึ้นไปอีกชั้นหนึ่ง: {_opinion_marks(f.superior2_opinion)}  "
+                 f"ลงชื่อ {BLANK} ({f.superior2 or BLANK})")
+
+
+def _opinion_marks(op: dict[str, str] | None) -> str:
+    """A superior's opinion as the form's two boxes, the differing total and reason filled in."""
+    if op and op["opinion"] == "agree":
+        return "[X] เห็นด้วยกับผลการประเมิน   [  ] มีความเห็นต่าง"
+    if op:
+        return (f"[  ] เห็นด้วยกับผลการประเมิน   [X] มีความเห็นต่าง: คะแนนรวม {op['total_percent']} "
+                f"เหตุผล {op['reason']}")
+    return "[  ] เห็นด้วยกับผลการประเมิน   [  ] มีความเห็นต่าง " + BLANK
 
 
 def _times(value: str | None, weight: int) -> str | None:
