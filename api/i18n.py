@@ -152,6 +152,7 @@ EVENT_LABELS = {
     # low-performer case
     "opened": N_("Case opened"),
     "edit_plan": N_("Save the plan"),
+    "sign_plan": N_("Sign the plan"),
     "agree_plan": N_("Agree the plan"),
     "begin_coaching": N_("Begin coaching"),
     "begin_training": N_("Begin training"),

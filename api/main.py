@@ -10,6 +10,7 @@ from api.middleware import BodySizeLimit
 from api.scheduler import lifespan  # the reminder scheduler in the single-process default (issue 5)
 from api.settings import get_settings
 from api.version import VERSION
+import workflow.kinds  # noqa: F401  (the workflow kinds and their hooks)
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:

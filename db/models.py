@@ -217,7 +217,7 @@ class Signature(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     appraisal_id: Optional[int] = Field(default=None, foreign_key="appraisal.id", index=True)
     case_id: Optional[int] = Field(default=None, foreign_key="low_performer_case.id", index=True)
-    kind: str = Field(max_length=32)  # agreement | acknowledgment | refusal_witness | commitment
+    kind: str = Field(max_length=32)  # agreement | acknowledgment | refusal_witness | commitment | plan
     role: str = Field(max_length=32)  # appraisee | evaluator | superior | witness
     revision: int = Field(default=1)
     person_id: Optional[int] = Field(default=None, foreign_key="person.id")
@@ -280,6 +280,10 @@ class LowPerformerCase(SQLModel, table=True):
     consecutive_low_rounds: int = Field(default=1)
     weakness_analysis: str = Field(default="", sa_type=Text)
     development_plan: str = Field(default="", sa_type=Text)
+    # The individual development plan: [{area, topic, method, due_on}], what to develop, how, by when.
+    development_plan_items: list[dict] = Field(default_factory=list, sa_column=Column(JSON))
+    # A still-low follow-up opens a new revision of the plan, agreed again by the supervisor and HR.
+    plan_revision: int = Field(default=1)
     flagged_for_action: bool = Field(default=False)
     updated_at: datetime = _ts()
 
@@ -289,7 +293,7 @@ class CaseMeasure(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("case_id", "kind"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="low_performer_case.id", index=True)
-    kind: str = Field(max_length=32)  # coaching | training | commitment
+    kind: str = Field(max_length=32)  # coaching | training | commitment | job_assignment | job_rotation
     status: str = Field(default="not_started", max_length=16)  # not_started | in_progress | done | skipped
     note: str = Field(default="", sa_type=Text)
 

@@ -19,6 +19,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Iterable, Mapping, Sequence
 
+from psycopg.types.json import Json
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -59,6 +60,9 @@ class Raw:
         cur = self.dbc.execute(_dialect_sql(sql, self.sqlite), params)
         return cur.fetchone()
 
+    def all(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        return self.dbc.execute(_dialect_sql(sql, self.sqlite), params).fetchall()
+
     def execute(self, sql: str, params: Sequence[Any]) -> int:
         return self.dbc.execute(_dialect_sql(sql, self.sqlite), params).rowcount
 
@@ -75,8 +79,10 @@ class Raw:
 
     # --- values ------------------------------------------------------------------------------
     def value(self, v: Any) -> Any:
-        if not self.sqlite or type(v) in _AS_IS:
+        if type(v) in _AS_IS:
             return v
+        if not self.sqlite:
+            return Json(v) if isinstance(v, (list, dict)) else v  # a JSON column, not an array
         if isinstance(v, datetime):
             if v.tzinfo is not None:
                 v = v.astimezone(timezone.utc).replace(tzinfo=None)

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from db.migrate import upgrade
 from db.scratch import scratch_database
 from db.session import make_engine, new_session
+import workflow.kinds  # noqa: F401  (the workflow kinds and their hooks)
 
 PG_URL = os.environ.get("PMFLOW_TEST_DATABASE_URL")
 # Apps built in tests never start the reminder scheduler (tests that want one start it themselves).

@@ -3,6 +3,8 @@ every event that must be refused, per role. The expectation below is written out
 from DOMAIN.md, not derived from the table it checks."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from workflow.machines.appraisal import MACHINE, STATES, AppraisalFacts, available_events
@@ -45,6 +47,11 @@ GOOD = AppraisalFacts(evaluator_id=1, kpi_weights=(60, 40), kpi_levels=(4, 5), c
                       agreement_signed_by=frozenset({"appraisee", "evaluator"}), development_plan="plan",
                       acknowledged=True, superior_opinion="agree")
 PAYLOAD = {"comment": "c", "reason": "r", "note": "n", "witness_name": "w", "opinion": "agree", "evaluator_id": 2}
+# The actions that record something once: the facts before it was recorded.
+BEFORE = {"sign_agreement": replace(GOOD, caller_roles=frozenset({"evaluator"}),
+                                    agreement_signed_by=frozenset({"appraisee"})),
+          "acknowledge": replace(GOOD, acknowledged=False),
+          "give_opinion": replace(GOOD, superior_opinion=None)}
 
 
 def test_the_machine_knows_exactly_the_specified_events():
@@ -70,8 +77,19 @@ def test_every_event_from_every_state(state, event):
         return
     roles, dest = spec
     assert row is not None and row.roles == roles
-    assert MACHINE.failing(row, GOOD, PAYLOAD) == []
-    assert MACHINE.fire(Subject(state, GOOD, PAYLOAD), event) == dest
+    facts = BEFORE.get(event, GOOD)
+    assert MACHINE.failing(row, facts, PAYLOAD) == []
+    assert MACHINE.fire(Subject(state, facts, PAYLOAD), event) == dest
+
+
+@pytest.mark.parametrize("event, facts, field", [
+    ("sign_agreement", replace(GOOD, caller_roles=frozenset({"evaluator"})), "signatures"),
+    ("acknowledge", GOOD, "acknowledgment"),
+    ("give_opinion", replace(GOOD, caller_opinion="agree"), "opinion"),
+])
+def test_an_action_that_would_change_nothing_is_refused(event, facts, field):
+    row = MACHINE.row_for(event, "evaluated" if event != "sign_agreement" else "draft")
+    assert [p.field for p in MACHINE.failing(row, facts, PAYLOAD)] == [field]
 
 
 def test_final_states_allow_nothing():

@@ -14,13 +14,6 @@ from workflow.notifications import pending
 from workflow.rounds import second_superior
 
 
-@pytest.fixture(params=["direct", "orm"])
-def path(request, monkeypatch):
-    if request.param == "orm":
-        monkeypatch.setattr(appraisals.KIND, "snapshot", None)
-    return request.param
-
-
 def _evaluated_and_acknowledged(session, w) -> Appraisal:
     aid = drive(session, w, until="evaluated")
     engine.fire(session, "appraisal", aid, "acknowledge", w.actors["appraisee"])
@@ -49,7 +42,7 @@ def test_who_gives_the_second_opinion(levels, above, expected):
     assert second_superior(levels, 1, 4, above) == expected
 
 
-def test_submit_waits_for_the_second_opinion_then_records_both(session, path):
+def test_submit_waits_for_the_second_opinion_then_records_both(session):
     w = world(session, superior_levels=2, above_superior="member")
     a = _evaluated_and_acknowledged(session, w)
     with pytest.raises(GuardFailed) as exc:

@@ -9,19 +9,17 @@ from decimal import Decimal
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
-from db.models import (Appraisal, Committee, CommitteeMember, Competency, Kpi, OrgUnit,
-                       Person, ProgressNote, Round, Signature)
+from db.models import Appraisal, Committee, CommitteeMember, Competency, Kpi, OrgUnit, ProgressNote, Signature
 from db.raw import Raw, decimal2
 from workflow import audit, engine, scoring
 from workflow.access import Actor, AppraisalView, appraisal_roles
-from workflow.competencies import CORE_COMPETENCIES  # noqa: F401  (re-exported)
 from workflow.errors import InvalidInput, Problem
 from workflow.machines.appraisal import MACHINE, AppraisalFacts
 from workflow.machines.low_performer import OPEN_STATES as CASE_OPEN_STATES
-from workflow.rounds import cached_policy, policy_of_round
+from workflow.rounds import policy_by_version
 
 # --- payload shapes --------------------------------------------------------------------------------
 class _In(BaseModel):
@@ -130,23 +128,13 @@ PAYLOADS: dict[str, type[_In]] = {
 validate = engine.payload_validator(PAYLOADS, _In)
 
 
-# --- roles and facts -----------------------------------------------------------------------------
-# Built once: a statement object memoizes its cache key, so executing it again skips the
-# construction and the cache-key walk. They read values, not entities, so they run on the
-# session's connection (Core: ~15 us a query on SQLite, against ~45 us through Session.execute
-# and ~95 us for a statement built each time). The Core path does not autoflush: the engine
-# calls these right after load_for_update, whose ORM query has flushed whatever was pending.
+# --- roles (for lists and pages; the engine reads them in its snapshot) ---------------------------
+# Built once: a statement object memoizes its cache key. They read values, not entities, so they
+# run on the session's connection.
 _COMMITTEE = (select(CommitteeMember.person_id)
               .join(Committee, Committee.id == CommitteeMember.committee_id)
               .where(Committee.round_id == bindparam("round_id")))
 _ORG_PATH = select(OrgUnit.path).where(OrgUnit.id == bindparam("org_id"))
-_KPI_FACTS = (select(Kpi.weight, Kpi.level).where(Kpi.appraisal_id == bindparam("appraisal_id"))
-              .order_by(Kpi.position, Kpi.id))
-_COMPETENCY_SCORES = (select(Competency.score).where(Competency.appraisal_id == bindparam("appraisal_id"))
-                      .order_by(Competency.position, Competency.id))
-_SIGNED = select(Signature.role).where(Signature.appraisal_id == bindparam("appraisal_id"),
-                                       Signature.kind == "agreement",
-                                       Signature.revision == bindparam("revision"))
 
 
 def committee_people(session: Session, round_id: int) -> frozenset[int]:
@@ -175,21 +163,17 @@ def competencies_of(session: Session, appraisal_id: int) -> list[Competency]:
         .order_by(Competency.position, Competency.id)).scalars())
 
 
-def facts(session: Session, a: Appraisal) -> AppraisalFacts:
-    # Columns, not entities: the guards read values, and entity rows cost an identity-map entry each.
-    conn = session.connection()
-    kpis = conn.execute(_KPI_FACTS, {"appraisal_id": a.id}).all()
-    scores = conn.execute(_COMPETENCY_SCORES, {"appraisal_id": a.id}).scalars().all()
-    signed = conn.execute(_SIGNED, {"appraisal_id": a.id, "revision": a.agreement_revision}).scalars()
-    return facts_of(a, kpis, scores, signed, acknowledged=a.acknowledged_at is not None)
-
-
 def facts_of(a: Any, kpis: Iterable[Sequence[Any]], scores: Iterable[int | None], signed: Iterable[str], *,
-             acknowledged: bool) -> AppraisalFacts:
-    """The guards' facts from an appraisal's columns (an ORM row or the direct path's snapshot)
-    and its (weight, level) KPI pairs, competency scores and agreement signers."""
+             acknowledged: bool, caller: Actor | None = None, caller_roles: frozenset[str] = frozenset()
+             ) -> AppraisalFacts:
+    """The guards' facts from an appraisal's columns and its (weight, level) KPI pairs,
+    competency scores and agreement signers, as the caller sees them."""
     kpis = list(kpis)
+    second = (caller is not None and caller.person_id is not None and caller.person_id != a.superior_id
+              and caller.person_id == a.superior2_id)
     return AppraisalFacts(
+        caller_roles=caller_roles,
+        caller_opinion=a.superior2_opinion if second else a.superior_opinion,
         evaluator_id=a.evaluator_id,
         kpi_weights=tuple(k[0] for k in kpis),
         kpi_levels=tuple(k[1] for k in kpis),
@@ -204,83 +188,92 @@ def facts_of(a: Any, kpis: Iterable[Sequence[Any]], scores: Iterable[int | None]
     )
 
 
-# --- the direct path's reader: the row, the roles' inputs, the facts and the previous hash -----
-# One statement, one round trip (the ORM path above takes seven); the four lists come back as
-# one JSON array. Each database says "a JSON array of these, in this order" its own way.
+# --- the engine's reader: the row, the roles' inputs, the facts and the previous hash -----------
+# One statement, one round trip; the four lists come back as one JSON array. Each database says
+# "a JSON array of these, in this order" its own way.
 _SNAPSHOT_COLUMNS = """
     a.id, a.round_id, a.person_id, a.org_unit_id, a.staff_type, a.evaluator_id, a.superior_id,
     a.state, a.version, a.agreement_revision, a.total_percent, a.rating_code, a.development_plan,
     a.acknowledged_at IS NOT NULL, a.refusal_witness, a.superior_opinion, a.superior2_id,
-    a.superior2_opinion, o.path, pv.id, pv.content_hash,
+    a.superior2_opinion, o.path, ro.path, pv.id, pv.content_hash,
     (SELECT hash FROM event WHERE entity_type = 'appraisal' AND entity_id = a.id AND seq = a.version),
     (SELECT count(*) FROM low_performer_case lc WHERE lc.person_id = a.person_id
         AND lc.round_id <> a.round_id AND lc.state IN ({open_cases})),"""
 _SNAPSHOT_FROM = """
   FROM appraisal a JOIN org_unit o ON o.id = a.org_unit_id JOIN round r ON r.id = a.round_id
+  JOIN org_unit ro ON ro.id = r.org_unit_id
   LEFT JOIN policy_version pv ON pv.id = r.policy_version_id
  WHERE a.id = %s"""
 _SNAPSHOT_SQL = {
     "sqlite": "SELECT" + _SNAPSHOT_COLUMNS + """ json_array(
     json((SELECT json_group_array(cm.person_id) FROM committee_member cm
         JOIN committee c ON c.id = cm.committee_id WHERE c.round_id = a.round_id)),
-    json((SELECT json_group_array(json_array(weight, level))
-        FROM (SELECT weight, level FROM kpi WHERE appraisal_id = %s ORDER BY position, id))),
-    json((SELECT json_group_array(score)
-        FROM (SELECT score FROM competency WHERE appraisal_id = %s ORDER BY position, id))),
+    json((SELECT json_group_array(json_array(id, weight, level))
+        FROM (SELECT id, weight, level FROM kpi WHERE appraisal_id = %s ORDER BY position, id))),
+    json((SELECT json_group_array(json_array(id, score))
+        FROM (SELECT id, score FROM competency WHERE appraisal_id = %s ORDER BY position, id))),
     json((SELECT json_group_array(role) FROM signature
         WHERE appraisal_id = a.id AND kind = 'agreement' AND revision = a.agreement_revision)))
 """ + _SNAPSHOT_FROM,
     "postgresql": "SELECT" + _SNAPSHOT_COLUMNS + """ json_build_array(
     (SELECT json_agg(cm.person_id) FROM committee_member cm
         JOIN committee c ON c.id = cm.committee_id WHERE c.round_id = a.round_id),
-    (SELECT json_agg(json_build_array(weight, level) ORDER BY position, id) FROM kpi
+    (SELECT json_agg(json_build_array(id, weight, level) ORDER BY position, id) FROM kpi
         WHERE appraisal_id = %s),
-    (SELECT json_agg(score ORDER BY position, id) FROM competency WHERE appraisal_id = %s),
+    (SELECT json_agg(json_build_array(id, score) ORDER BY position, id) FROM competency
+        WHERE appraisal_id = %s),
     (SELECT json_agg(role) FROM signature
         WHERE appraisal_id = a.id AND kind = 'agreement' AND revision = a.agreement_revision))
-""" + _SNAPSHOT_FROM + "\n   FOR UPDATE OF a",  # lock the appraisal only, not its unit and round
+""" + _SNAPSHOT_FROM,
 }
 _OPEN_CASE_STATES = ", ".join(f"'{s}'" for s in CASE_OPEN_STATES)
 _SNAPSHOT_SQL = {k: v.replace("{open_cases}", _OPEN_CASE_STATES) for k, v in _SNAPSHOT_SQL.items()}
+_LOCK = "\n   FOR UPDATE OF a"  # PostgreSQL: lock the appraisal only, not its unit and round
 
 
-def snapshot(raw: Raw, appraisal_id: int, actor: Actor) -> engine.Snapshot | None:
-    found = raw.one(_SNAPSHOT_SQL["sqlite" if raw.sqlite else "postgresql"], (appraisal_id,) * 3)
+def snapshot(raw: Raw, appraisal_id: int, actor: Actor, *, lock: bool = True) -> engine.Snapshot | None:
+    sql = _SNAPSHOT_SQL["sqlite"] if raw.sqlite else _SNAPSHOT_SQL["postgresql"] + (_LOCK if lock else "")
+    found = raw.one(sql, (appraisal_id,) * 3)
     if found is None:
         return None
     (id_, round_id, person_id, org_unit_id, staff_type, evaluator_id, superior_id, state, version,
      revision, total, rating, plan, acknowledged, witness, opinion, superior2_id, opinion2, org_path,
-     policy_id, policy_hash,
-     prev_hash, open_cases, lists) = found
+     round_org_path, policy_id, policy_hash, prev_hash, open_cases, lists) = found
     committee, kpis, scores, signed = (x or () for x in raw.json(lists))  # an empty aggregate is NULL
     row = SimpleNamespace(
         id=id_, round_id=round_id, person_id=person_id, org_unit_id=org_unit_id, staff_type=staff_type,
         evaluator_id=evaluator_id, superior_id=superior_id, superior2_id=superior2_id, state=state, version=version,
         agreement_revision=revision, total_percent=decimal2(total), rating_code=rating,
         development_plan=plan, refusal_witness=witness, superior_opinion=opinion, superior2_opinion=opinion2,
-        open_cases_elsewhere=open_cases)
+        open_cases_elsewhere=open_cases, round_org_path=round_org_path or "/",
+        kpi_ids=tuple(k[0] for k in kpis), competency_ids=tuple(c[0] for c in scores))
     view = AppraisalView(person_id=person_id, evaluator_id=evaluator_id, superior_id=superior_id,
                          superior2_id=superior2_id, org_path=org_path or "/", committee_person_ids=frozenset(committee))
-    return engine.Snapshot(row=row, roles=appraisal_roles(actor, view),
-                           facts=facts_of(row, kpis, scores, signed, acknowledged=bool(acknowledged)),
+    held = appraisal_roles(actor, view)
+    return engine.Snapshot(row=row, roles=held,
+                           facts=facts_of(row, [k[1:] for k in kpis], [c[1] for c in scores], signed,
+                                          acknowledged=bool(acknowledged), caller=actor, caller_roles=held),
                            prev_hash=prev_hash or audit.GENESIS,
-                           policy=cached_policy(policy_id, policy_hash))
+                           policy=policy_by_version(raw, policy_id, policy_hash))
 
 
-# --- effects: pure ones (Env -> Changes), then the few that need the session -------------------
+# --- effects: pure, Env -> Changes ----------------------------------------------------------------
+Insert = engine.Insert
+
+
 def _sign(e: engine.Env) -> engine.Changes:
     signed_as = sorted(e.roles & {"appraisee", "evaluator"})
     revision = e.row.agreement_revision
     return engine.Changes(
-        add=tuple((Signature, dict(appraisal_id=e.row.id, kind="agreement", role=role, revision=revision,
-                                   person_id=e.actor.person_id, name=e.actor.name, signed_at=e.now))
+        add=tuple(Insert(Signature, dict(appraisal_id=e.row.id, kind="agreement", role=role, revision=revision,
+                                         person_id=e.actor.person_id, name=e.actor.name, signed_at=e.now))
                   for role in signed_as),
         record={"signed_as": signed_as, "revision": revision})
 
 
 def _note(e: engine.Env) -> engine.Changes:
-    return engine.Changes(add=((ProgressNote, dict(appraisal_id=e.row.id, author_person_id=e.actor.person_id,
-                                                  text=e.payload["note"], created_at=e.now)),))
+    return engine.Changes(add=(Insert(ProgressNote, dict(appraisal_id=e.row.id, author_person_id=e.actor.person_id,
+                                                        text=e.payload["note"], created_at=e.now)),))
 
 
 def result_columns(policy: Any, staff_type: str, weights_levels: list[tuple[int, int | None]],
@@ -302,7 +295,7 @@ def _recorded_result(columns: Mapping[str, Any]) -> dict[str, Any]:
 
 def _evaluate(e: engine.Env) -> engine.Changes:
     f = e.facts
-    columns = result_columns(e.policy(), e.row.staff_type, list(zip(f.kpi_weights, f.kpi_levels)),
+    columns = result_columns(e.policy, e.row.staff_type, list(zip(f.kpi_weights, f.kpi_levels)),
                              list(f.competency_scores))
     return engine.Changes(set=columns, record=_recorded_result(columns))
 
@@ -310,9 +303,9 @@ def _evaluate(e: engine.Env) -> engine.Changes:
 def _acknowledge(e: engine.Env) -> engine.Changes:
     return engine.Changes(
         set={"acknowledged_at": e.now},
-        add=((Signature, dict(appraisal_id=e.row.id, kind="acknowledgment", role="appraisee",
-                              revision=e.row.agreement_revision, person_id=e.actor.person_id,
-                              name=e.actor.name, signed_at=e.now)),))
+        add=(Insert(Signature, dict(appraisal_id=e.row.id, kind="acknowledgment", role="appraisee",
+                                    revision=e.row.agreement_revision, person_id=e.actor.person_id,
+                                    name=e.actor.name, signed_at=e.now)),))
 
 
 def _refusal(e: engine.Env) -> engine.Changes:
@@ -320,8 +313,9 @@ def _refusal(e: engine.Env) -> engine.Changes:
     refused_on = date.fromisoformat(p["refused_on"]) if "refused_on" in p else e.now.date()
     return engine.Changes(
         set={"refusal_witness": p["witness_name"], "refused_on": refused_on},
-        add=((Signature, dict(appraisal_id=e.row.id, kind="refusal_witness", role="witness",
-                              revision=e.row.agreement_revision, name=p["witness_name"], signed_at=e.now)),))
+        add=(Insert(Signature, dict(appraisal_id=e.row.id, kind="refusal_witness", role="witness",
+                                    revision=e.row.agreement_revision, name=p["witness_name"],
+                                    signed_at=e.now)),))
 
 
 def _opinion(e: engine.Env) -> engine.Changes:
@@ -337,82 +331,99 @@ def _opinion(e: engine.Env) -> engine.Changes:
     }, record={"level": 2 if second else 1})
 
 
-def _replace_agreement(session: Session, a: Appraisal, p: dict[str, Any], actor: Actor,
-                       held: frozenset[str]) -> Mapping[str, Any]:
-    session.execute(delete(Kpi).where(Kpi.appraisal_id == a.id))
-    for i, k in enumerate(p["kpis"]):
-        session.add(Kpi(appraisal_id=a.id, position=i, **k))
+def _known_org_kpis(raw: Raw, snap: engine.Snapshot, p: Mapping[str, Any]) -> frozenset[int]:
+    """Which of the organisation KPIs the new agreement links to exist."""
+    ids = sorted({k["org_kpi_id"] for k in p.get("kpis", ()) if k.get("org_kpi_id") is not None})
+    if not ids:
+        return frozenset()
+    marks = ", ".join(["%s"] * len(ids))
+    return frozenset(r[0] for r in raw.all(f"SELECT id FROM org_kpi WHERE id IN ({marks})", ids))
+
+
+def _replace_agreement(e: engine.Env) -> engine.Changes:
+    p = e.payload
+    unknown = [i for i, k in enumerate(p["kpis"]) if k.get("org_kpi_id") is not None
+               and k["org_kpi_id"] not in e.inputs]
+    if unknown:
+        raise InvalidInput([Problem(f"payload.kpis[{i}].org_kpi_id", "ไม่พบตัวชี้วัดของหน่วยงานที่อ้างถึง",
+                                    "no such organisation KPI") for i in unknown])
+    replace = [(Kpi, "appraisal_id", tuple(dict(k, appraisal_id=e.row.id, position=i)
+                                           for i, k in enumerate(p["kpis"])))]
     if "competencies" in p:
-        session.execute(delete(Competency).where(Competency.appraisal_id == a.id))
-        for j, c in enumerate(p["competencies"]):
-            session.add(Competency(appraisal_id=a.id, position=j, **c))
+        replace.append((Competency, "appraisal_id", tuple(dict(c, appraisal_id=e.row.id, position=j)
+                                                          for j, c in enumerate(p["competencies"]))))
     # A changed agreement needs both signatures again.
-    a.agreement_revision += 1
-    return {"agreement_revision": a.agreement_revision}
+    revision = e.row.agreement_revision + 1
+    return engine.Changes(set={"agreement_revision": revision}, replace=tuple(replace),
+                          record={"agreement_revision": revision})
 
 
-def _score(session: Session, a: Appraisal, p: dict[str, Any], actor: Actor,
-           held: frozenset[str]) -> Mapping[str, Any]:
-    kpis, comps = kpis_of(session, a.id), competencies_of(session, a.id)
+def _score(e: engine.Env) -> engine.Changes:
+    p, f, row = e.payload, e.facts, e.row
     problems = []
-    if "kpi_levels" in p and len(p["kpi_levels"]) != len(kpis):
-        problems.append(Problem("payload.kpi_levels", f"ต้องมี {len(kpis)} ค่า ตามจำนวนตัวชี้วัด",
-                                f"expected {len(kpis)} levels, one per KPI"))
-    if "competency_scores" in p and len(p["competency_scores"]) != len(comps):
-        problems.append(Problem("payload.competency_scores", f"ต้องมี {len(comps)} ค่า ตามจำนวนสมรรถนะ",
-                                f"expected {len(comps)} scores, one per competency"))
+    if "kpi_levels" in p and len(p["kpi_levels"]) != len(row.kpi_ids):
+        problems.append(Problem("payload.kpi_levels", f"ต้องมี {len(row.kpi_ids)} ค่า ตามจำนวนตัวชี้วัด",
+                                f"expected {len(row.kpi_ids)} levels, one per KPI"))
+    if "competency_scores" in p and len(p["competency_scores"]) != len(row.competency_ids):
+        problems.append(Problem("payload.competency_scores",
+                                f"ต้องมี {len(row.competency_ids)} ค่า ตามจำนวนสมรรถนะ",
+                                f"expected {len(row.competency_ids)} scores, one per competency"))
     if problems:
         raise InvalidInput(problems)
-    for k, level in zip(kpis, p.get("kpi_levels", [k.level for k in kpis])):
-        k.level = level
-    for c, s in zip(comps, p.get("competency_scores", [c.score for c in comps])):
-        c.score = s
-    if "development_plan" in p:
-        a.development_plan = p["development_plan"]
-    session.add_all([*kpis, *comps])
+    levels = list(p.get("kpi_levels", f.kpi_levels))
+    scores = list(p.get("competency_scores", f.competency_scores))
+    update = [(Kpi, kid, {"level": lv}) for kid, lv in zip(row.kpi_ids, levels)] if "kpi_levels" in p else []
+    if "competency_scores" in p:
+        update += [(Competency, cid, {"score": sc}) for cid, sc in zip(row.competency_ids, scores)]
+    columns = result_columns(e.policy, row.staff_type, list(zip(f.kpi_weights, levels)), scores)
     # A changed score is a new result: the acknowledgment and opinions on the old one lapse.
-    a.acknowledged_at = a.refusal_witness = a.refused_on = None
-    a.superior_opinion = a.superior_total_percent = a.superior_reason = None
-    a.superior2_opinion = a.superior2_total_percent = a.superior2_reason = None
-    columns = result_columns(policy_of_round(session, a.round_id), a.staff_type,
-                             [(k.weight, k.level) for k in kpis], [c.score for c in comps])
-    for column, value in columns.items():
-        setattr(a, column, value)
-    return _recorded_result(columns)
+    lapsed = dict.fromkeys(("acknowledged_at", "refusal_witness", "refused_on", "superior_opinion",
+                            "superior_total_percent", "superior_reason", "superior2_opinion",
+                            "superior2_total_percent", "superior2_reason"))
+    plan = {"development_plan": p["development_plan"]} if "development_plan" in p else {}
+    return engine.Changes(set={**lapsed, **plan, **columns}, update=tuple(update),
+                          record=_recorded_result(columns))
 
 
-def _hand_over(session: Session, a: Appraisal, p: dict[str, Any], actor: Actor,
-               held: frozenset[str]) -> Mapping[str, Any]:
-    new = session.get(Person, p["evaluator_id"])
-    if new is None or not new.active or new.id == a.person_id:
-        raise InvalidInput([Problem("payload.evaluator_id", "ผู้ประเมินคนใหม่ไม่ถูกต้อง",
-                                    "the new evaluator must be another active person")])
-    old, a.evaluator_id = a.evaluator_id, new.id
-    return {"previous_evaluator_id": old}
+def _new_evaluator(raw: Raw, snap: engine.Snapshot, p: Mapping[str, Any]) -> Any:
+    """The person named as the new evaluator: active? and where?"""
+    return raw.one("SELECT p.id, p.active, o.path FROM person p JOIN org_unit o ON o.id = p.org_unit_id "
+                   "WHERE p.id = %s", (p["evaluator_id"],)) if p.get("evaluator_id") is not None else None
+
+
+def _hand_over(e: engine.Env) -> engine.Changes:
+    new = e.inputs
+    if (new is None or not new[1] or new[0] == e.row.person_id
+            or not (new[2] or "").startswith(e.row.round_org_path)):
+        raise InvalidInput([Problem("payload.evaluator_id",
+                                    "ผู้ประเมินคนใหม่ต้องเป็นบุคลากรอื่นที่ยังปฏิบัติงานอยู่ในหน่วยงานเดียวกัน",
+                                    "the new evaluator must be another active person of the same organisation")])
+    return engine.Changes(set={"evaluator_id": new[0]}, record={"previous_evaluator_id": e.row.evaluator_id})
 
 
 CHANGES = {
+    "edit_agreement": _replace_agreement,
+    "change_kpis": _replace_agreement,
     "sign_agreement": _sign,
     "review_progress": _note,
     "add_progress_note": _note,
+    "score": _score,
     "evaluate": _evaluate,
     "acknowledge": _acknowledge,
     "record_refusal": _refusal,
     "give_opinion": _opinion,
-}
-EFFECTS = {
-    "edit_agreement": _replace_agreement,
-    "change_kpis": _replace_agreement,
-    "score": _score,
     "hand_over": _hand_over,
 }
+READS = {
+    "edit_agreement": _known_org_kpis,
+    "change_kpis": _known_org_kpis,
+    "hand_over": _new_evaluator,
+}
 
-KIND = engine.register(engine.Kind(
-    name="appraisal", table=Appraisal, machine=MACHINE, roles=roles, facts=facts,
-    validate=validate, effects=EFFECTS, changes=CHANGES,
-    policy=lambda session, a: policy_of_round(session, a.round_id), snapshot=snapshot,
-))
+
+def kind() -> engine.Kind:
+    """The appraisal kind, built by `workflow.kinds` (which also wires its hooks)."""
+    return engine.Kind(name="appraisal", table=Appraisal, machine=MACHINE, snapshot=snapshot,
+                       validate=validate, changes=CHANGES, reads=READS, roles=roles)
 
 
-def round_of(session: Session, a: Appraisal) -> Round:
-    return session.get(Round, a.round_id)

@@ -1,40 +1,43 @@
 """Low-performer cases as an engine kind, and the link between appraisals and cases.
 
 - An appraisal entering ``announced`` whose result meets the policy's trigger
-  (``Policy.is_low_performer``) opens a case in the same transaction (the hook below).
+  (``Policy.is_low_performer``) opens a case in the same transaction (the hook
+  ``on_appraisal_announced``, wired in ``workflow/kinds.py``).
 - The same announcement first moves any open case of the same person from an earlier round:
   that appraisal becomes the case's follow-up (``follow_up_appraisal_id``) and its result
-  closes the case as improved, counts one more low round, or escalates it. The link is made
-  when the follow-up appraisal is *announced*, not when its round opens: opening a round is
-  one bulk insert for the whole organisation and knows nothing of cases, while the
-  announcement is the moment the result exists and the case must move; until then
+  closes the case as improved, opens a new revision of the plan (still low), or escalates it.
+  The link is made when the follow-up appraisal is *announced*, not when its round opens:
+  the announcement is the moment the result exists and the case must move; until then
   ``follow_up_candidate`` shows which appraisal will be the follow-up.
-- Escalation flags the case and writes an inbox message to HR and the authority: the system
-  flags, people decide.
+- Escalation flags the case under the rule of the person's staff type (policy data) and
+  writes an inbox message to HR and the authority: the system flags, people decide.
 
-The rules are in ``machines/low_performer.py`` (the table); this module does the I/O.
+The rules are in ``machines/low_performer.py`` (the table); this module reads and decides.
 """
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from datetime import date
+from types import SimpleNamespace
 from typing import Any, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_, select
 from sqlmodel import Session
 
-from db.models import (Account, Appraisal, CaseMeasure, Evidence, InboxMessage, LowPerformerCase,
-                       OrgUnit, Person, RoleAssignment, Round, Signature)
-from workflow import engine
+from db.models import (Appraisal, CaseMeasure, Evidence, InboxMessage, LowPerformerCase, OrgUnit,
+                       Person, Round, Signature)
+from db.raw import Raw
+from workflow import audit, engine
 from workflow.access import Actor
-from workflow.appraisals import KIND as APPRAISAL_KIND
 from workflow.errors import InvalidInput, NotFound, Problem
-from workflow.machines.low_performer import (MACHINE, MEASURE_TH, MEASURES, OPEN_STATES, STATE_TH,
+from workflow.machines.low_performer import (MACHINE, MEASURE_TH, MEASURES, OPEN_STATES, PHASES, STATE_TH,
                                              STATUS_TH, CaseFacts, CaseRules)
-from workflow.rounds import policy_of_round
+from workflow.notifications.render import render_template
+from workflow.rounds import policy_by_version
 
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
+Measure = Literal["coaching", "training", "commitment", "job_assignment", "job_rotation"]
 
 
 # --- payload shapes --------------------------------------------------------------------------------
@@ -43,24 +46,36 @@ class _In(BaseModel):
     comment: str | None = Field(None, max_length=4000)
 
 
+class PlanItem(BaseModel):
+    """One line of the individual development plan: what to develop, how, and by when
+    (seeds 000/003 3.1)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    area: Literal["knowledge", "skill", "competency"]
+    topic: str = Field(min_length=1, max_length=500)
+    method: str = Field(min_length=1, max_length=1000)
+    due_on: date
+
+
 class PlanIn(_In):
     weakness_analysis: str | None = Field(None, max_length=8000)
     development_plan: str | None = Field(None, max_length=8000)
+    development_plan_items: list[PlanItem] | None = Field(None, max_length=30)
 
 
 class MeasureIn(_In):
-    measure: Literal["coaching", "training", "commitment"] | None = None
+    measure: Measure | None = None
     status: Literal["not_started", "in_progress", "done"] | None = None
     note: str | None = Field(None, max_length=8000)
 
 
 class SkipIn(_In):
-    measure: Literal["coaching", "training", "commitment"] | None = None
+    measure: Measure | None = None
     reason: str | None = Field(None, max_length=4000)
 
 
 class EvidenceIn(_In):
-    measure: Literal["coaching", "training", "commitment"] | None = None
+    measure: Measure | None = None
     note: str | None = Field(None, max_length=8000)
     evidence_id: int | None = Field(None, ge=1, le=2**31 - 1)
     filename: str | None = Field(None, max_length=300)
@@ -79,7 +94,7 @@ class ResultIn(_In):
 
 
 PAYLOADS: dict[str, type[_In]] = {
-    "edit_plan": PlanIn, "agree_plan": PlanIn,
+    "edit_plan": PlanIn, "sign_plan": PlanIn, "agree_plan": PlanIn,
     "begin_coaching": NoteIn, "begin_training": NoteIn, "begin_commitment": NoteIn,
     "update_measure": MeasureIn, "skip_measure": SkipIn, "add_evidence": EvidenceIn,
     "record_follow_up": NoteIn, "record_decision": NoteIn,
@@ -90,43 +105,36 @@ PAYLOADS: dict[str, type[_In]] = {
 validate = engine.payload_validator(PAYLOADS, _In)
 
 
-# --- roles and facts -----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class CaseView:
-    """The few fields of a case that decide who may act on it."""
-
-    person_id: int
-    supervisor_ids: frozenset[int]
-    org_path: str
-
-
-def case_roles(actor: Actor, v: CaseView) -> frozenset[str]:
+# --- roles ---------------------------------------------------------------------------------------
+def case_roles(actor: Actor, *, person_id: int, supervisor_ids: frozenset[int], org_path: str) -> frozenset[str]:
     if actor.is_system:
         return frozenset({"system"})
     roles: set[str] = set()
     if actor.person_id is not None:
-        if actor.person_id == v.person_id:
+        if actor.person_id == person_id:
             roles.add("appraisee")
-        if actor.person_id in v.supervisor_ids and actor.person_id != v.person_id:
+        if actor.person_id in supervisor_ids and actor.person_id != person_id:
             roles.add("supervisor")
     for role in ("hr", "authority"):
-        if actor.has_scope(role, v.org_path):
+        if actor.has_scope(role, org_path):
             roles.add(role)
     if actor.is_admin:
         roles.add("admin")  # sees every case; the table gives admins no event
     return frozenset(roles)
 
 
-def view_of(session: Session, c: LowPerformerCase) -> CaseView:
+def roles(session: Session, actor: Actor, c: LowPerformerCase) -> frozenset[str]:
     ids = [c.appraisal_id] + ([c.follow_up_appraisal_id] if c.follow_up_appraisal_id else [])
     evaluators = session.execute(select(Appraisal.evaluator_id).where(Appraisal.id.in_(ids))).scalars()
     org = session.get(OrgUnit, c.org_unit_id)
-    return CaseView(person_id=c.person_id, supervisor_ids=frozenset(e for e in evaluators if e),
-                    org_path=org.path if org else "/")
+    return case_roles(actor, person_id=c.person_id, supervisor_ids=frozenset(e for e in evaluators if e),
+                      org_path=org.path if org else "/")
 
 
-def roles(session: Session, actor: Actor, c: LowPerformerCase) -> frozenset[str]:
-    return case_roles(actor, view_of(session, c))
+def rules_of(policy: Any) -> CaseRules:
+    lp = policy.low_performer
+    return CaseRules(measures=tuple(lp.measures), min_measures=lp.min_measures,
+                     skippable=tuple(lp.skippable), escalate_after_rounds=lp.escalate_after_rounds)
 
 
 def measures_of(session: Session, case_id: int) -> list[CaseMeasure]:
@@ -135,257 +143,296 @@ def measures_of(session: Session, case_id: int) -> list[CaseMeasure]:
     return [rows[k] for k in MEASURES if k in rows]
 
 
-def rules_of(session: Session, round_id: int) -> CaseRules:
-    lp = policy_of_round(session, round_id).low_performer
-    return CaseRules(measures=tuple(lp.measures), min_measures=lp.min_measures,
-                     skippable=tuple(lp.skippable), escalate_after_rounds=lp.escalate_after_rounds)
+# --- the engine's reader -------------------------------------------------------------------------
+_CASE_SQL = """
+SELECT c.id, c.person_id, c.appraisal_id, c.follow_up_appraisal_id, c.round_id, c.org_unit_id, c.state,
+       c.version, c.consecutive_low_rounds, c.weakness_analysis, c.development_plan,
+       c.development_plan_items, c.plan_revision, a.staff_type, o.path, pv.id, pv.content_hash,
+       (SELECT hash FROM event WHERE entity_type = 'case' AND entity_id = c.id AND seq = c.version),
+       (SELECT evaluator_id FROM appraisal WHERE id = c.appraisal_id),
+       (SELECT evaluator_id FROM appraisal WHERE id = c.follow_up_appraisal_id)
+  FROM low_performer_case c JOIN appraisal a ON a.id = c.appraisal_id
+  JOIN org_unit o ON o.id = c.org_unit_id JOIN round r ON r.id = c.round_id
+  LEFT JOIN policy_version pv ON pv.id = r.policy_version_id
+ WHERE c.id = %s"""
 
 
-def facts(session: Session, c: LowPerformerCase) -> CaseFacts:
-    measures = measures_of(session, c.id)
-    kind_of_measure = {m.id: m.kind for m in measures}
+def snapshot(raw: Raw, case_id: int, actor: Actor, *, lock: bool = True) -> engine.Snapshot | None:
+    found = raw.one(_CASE_SQL + ("" if raw.sqlite or not lock else "\n   FOR UPDATE OF c"), (case_id,))
+    if found is None:
+        return None
+    (id_, person_id, appraisal_id, follow_up_id, round_id, org_unit_id, state, version, low_rounds,
+     weakness, plan, plan_items, plan_revision, staff_type, org_path, policy_id, policy_hash, prev_hash,
+     *evaluators) = found
+    policy = policy_by_version(raw, policy_id, policy_hash)
+    rules = rules_of(policy)
+    measures = {kind: (mid, status, note) for mid, kind, status, note in raw.all(
+        "SELECT id, kind, status, note FROM case_measure WHERE case_id = %s", (case_id,))}
+    missing = [m for m in rules.measures if m not in measures]
+    if missing and lock:  # a case opened before the policy listed this measure: add it now
+        for kind in missing:
+            mid = raw.insert("case_measure", {"case_id": case_id, "kind": kind, "status": "not_started",
+                                              "note": ""}, returning="id")
+            measures[kind] = (mid, "not_started", "")
+    by_id = {mid: kind for kind, (mid, _, _) in measures.items()}
     evidence: dict[str, int] = {}
-    for mid in session.execute(select(Evidence.measure_id).where(Evidence.case_id == c.id)).scalars():
-        if mid in kind_of_measure:
-            evidence[kind_of_measure[mid]] = evidence.get(kind_of_measure[mid], 0) + 1
-    signed = session.execute(select(Signature.role).where(
-        Signature.case_id == c.id, Signature.kind == "commitment")).scalars()
-    return CaseFacts(rules=rules_of(session, c.round_id), measures={m.kind: m.status for m in measures},
-                     evidence=evidence, commitment_signed_by=frozenset(signed),
-                     weakness_analysis=c.weakness_analysis or "", development_plan=c.development_plan or "",
-                     consecutive_low_rounds=c.consecutive_low_rounds)
+    for measure_id, n in raw.all("SELECT measure_id, count(*) FROM evidence WHERE case_id = %s "
+                                 "GROUP BY measure_id", (case_id,)):
+        if measure_id in by_id:
+            evidence[by_id[measure_id]] = n
+    signed = raw.all("SELECT kind, role, revision FROM signature WHERE case_id = %s", (case_id,))
+    held = case_roles(actor, person_id=person_id, supervisor_ids=frozenset(e for e in evaluators if e),
+                      org_path=org_path or "/")
+    items = raw.json(plan_items) or []
+    row = SimpleNamespace(id=id_, person_id=person_id, appraisal_id=appraisal_id, follow_up_appraisal_id=follow_up_id,
+                          round_id=round_id, org_unit_id=org_unit_id, state=state, version=version,
+                          consecutive_low_rounds=low_rounds, staff_type=staff_type, plan_revision=plan_revision,
+                          measures=measures, org_path=org_path or "/")
+    facts = CaseFacts(rules=rules, measures={k: status for k, (_, status, _) in measures.items()},
+                      evidence=evidence,
+                      commitment_signed_by=frozenset(r for k, r, _ in signed if k == "commitment"),
+                      plan_signed_by=frozenset(r for k, r, rev in signed if k == "plan" and rev == plan_revision),
+                      weakness_analysis=weakness or "", development_plan=plan or "", plan_items=len(items),
+                      consecutive_low_rounds=low_rounds, caller_roles=held)
+    return engine.Snapshot(row=row, roles=held, facts=facts, prev_hash=prev_hash or audit.GENESIS, policy=policy)
 
 
-# --- effects -------------------------------------------------------------------------------------
-def _measure(session: Session, c: LowPerformerCase, kind: str) -> CaseMeasure:
-    m = session.execute(select(CaseMeasure).where(CaseMeasure.case_id == c.id,
-                                                  CaseMeasure.kind == kind)).scalar_one_or_none()
-    if m is None:  # cases opened before a measure was added to the policy
-        m = CaseMeasure(case_id=c.id, kind=kind)
-        session.add(m)
-        session.flush()
-    return m
-
-
-def _plan(session, c, p, actor, held) -> None:
-    for key in ("weakness_analysis", "development_plan"):
-        if key in p:
-            setattr(c, key, p[key])
-
-
-def _begin(kind: str):
-    def effect(session, c, p, actor, held) -> Mapping[str, Any]:
-        m = _measure(session, c, kind)
-        if m.status == "not_started":
-            m.status = "in_progress"
-        if p.get("note"):
-            m.note = _append(m.note, p["note"])
-        session.add(m)
-        return {"measure": kind, "status": m.status}
-    return effect
+# --- effects: pure, Env -> Changes ----------------------------------------------------------------
+Insert = engine.Insert
 
 
 def _append(old: str, new: str) -> str:
     return f"{old}\n{new}".strip() if old else new
 
 
-def _update_measure(session, c, p, actor, held) -> Mapping[str, Any]:
-    m = _measure(session, c, p["measure"])
-    previous, m.status = m.status, p["status"]
+def _plan_columns(p: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: p[k] for k in ("weakness_analysis", "development_plan", "development_plan_items") if k in p}
+
+
+def _plan_signatures(e: engine.Env) -> tuple[Insert, ...]:
+    return tuple(Insert(Signature, dict(case_id=e.row.id, kind="plan", role=role, revision=e.row.plan_revision,
+                                        person_id=e.actor.person_id, name=e.actor.name, signed_at=e.now))
+                 for role in sorted(e.roles & {"hr", "supervisor"} - e.facts.plan_signed_by))
+
+
+def _edit_plan(e: engine.Env) -> engine.Changes:
+    return engine.Changes(set=_plan_columns(e.payload))
+
+
+def _sign_plan(e: engine.Env) -> engine.Changes:
+    signs = _plan_signatures(e)
+    return engine.Changes(set=_plan_columns(e.payload), add=signs,
+                          record={"signed_as": [s.values["role"] for s in signs], "plan_revision": e.row.plan_revision})
+
+
+def _measure_update(e: engine.Env, kind: str, status: str | None, note: str | None) -> tuple[type, int, dict]:
+    mid, old_status, old_note = e.row.measures[kind]
+    values: dict[str, Any] = {}
+    if status is not None:
+        values["status"] = status
+    if note:
+        values["note"] = _append(old_note, note)
+    return (CaseMeasure, mid, values)
+
+
+def _begin(kind: str):
+    def effect(e: engine.Env) -> engine.Changes:
+        if kind not in e.row.measures:  # a phase the policy does not list: nothing to track
+            return engine.Changes(record={"measure": kind})
+        status = "in_progress" if e.row.measures[kind][1] == "not_started" else None
+        update = _measure_update(e, kind, status, e.payload.get("note"))
+        return engine.Changes(update=(update,) if update[2] else (),
+                              record={"measure": kind, "status": status or e.row.measures[kind][1]})
+    effect.__name__ = f"begin_{kind}"
+    return effect
+
+
+def _note_evidence(e: engine.Env, measure: str | None, note: str) -> Insert:
+    return Insert(Evidence, dict(case_id=e.row.id, measure_id=e.row.measures[measure][0] if measure else None,
+                                 round_id=e.row.round_id, filename="", content_type="text/plain",
+                                 sha256=hashlib.sha256(note.encode("utf-8")).hexdigest(), content=b"",
+                                 note=note, uploaded_by=e.actor.account_id, uploaded_at=e.now),
+                  record_id_as="evidence_id")
+
+
+def _update_measure(e: engine.Env) -> engine.Changes:
+    p = e.payload
+    measure = p["measure"]
+    add = ()
+    if p["status"] == "done" and p.get("note") and not e.facts.evidence.get(measure):
+        add = (_note_evidence(e, measure, p["note"]),)
+    return engine.Changes(update=(_measure_update(e, measure, p["status"], p.get("note")),), add=add,
+                          record={"previous_status": e.row.measures[measure][1]})
+
+
+def _skip_measure(e: engine.Env) -> engine.Changes:
+    measure = e.payload["measure"]
+    return engine.Changes(update=(_measure_update(e, measure, "skipped", e.payload["reason"]),),
+                          record={"previous_status": e.row.measures[measure][1]})
+
+
+def _evidence_file(raw: Raw, snap: engine.Snapshot, p: Mapping[str, Any]) -> Any:
+    """The uploaded file an `add_evidence` names, if it belongs to this case."""
+    if not p.get("evidence_id"):
+        return None
+    return raw.one("SELECT id, sha256 FROM evidence WHERE id = %s AND case_id = %s", (p["evidence_id"], snap.row.id))
+
+
+def _add_evidence(e: engine.Env) -> engine.Changes:
+    p = e.payload
+    measure = p.get("measure")
+    if measure and measure not in e.row.measures:
+        raise InvalidInput([Problem("payload.measure", "มาตรการนี้ไม่อยู่ในนโยบายของหน่วยงาน",
+                                    "this measure is not one of the policy's")])
+    if not p.get("evidence_id"):
+        new = _note_evidence(e, measure, p["note"])
+        return engine.Changes(add=(new,), record={"sha256": new.values["sha256"]})
+    if e.inputs is None:
+        raise InvalidInput([Problem("payload.evidence_id", "ไม่พบไฟล์หลักฐานของกรณีนี้",
+                                    "no such evidence file on this case")])
+    values: dict[str, Any] = {"measure_id": e.row.measures[measure][0] if measure else None}
     if p.get("note"):
-        m.note = _append(m.note, p["note"])
-        if p["status"] == "done" and not _evidence_count(session, c.id, m.id):
-            _note_evidence(session, c, m, p["note"], actor)
-    session.add(m)
-    return {"previous_status": previous}
+        values["note"] = p["note"]
+    return engine.Changes(update=((Evidence, e.inputs[0], values),),
+                          record={"evidence_id": e.inputs[0], "sha256": e.inputs[1]})
 
 
-def _skip_measure(session, c, p, actor, held) -> Mapping[str, Any]:
-    m = _measure(session, c, p["measure"])
-    previous, m.status = m.status, "skipped"
-    m.note = _append(m.note, p["reason"])
-    session.add(m)
-    return {"previous_status": previous}
+def _sign_commitment(e: engine.Env) -> engine.Changes:
+    signed_as = sorted(e.roles & {"appraisee", "supervisor"} - e.facts.commitment_signed_by)
+    return engine.Changes(add=tuple(Insert(Signature, dict(case_id=e.row.id, kind="commitment", role=role,
+                                                           person_id=e.actor.person_id, name=e.actor.name,
+                                                           signed_at=e.now)) for role in signed_as),
+                          record={"signed_as": signed_as})
 
 
-def _evidence_count(session: Session, case_id: int, measure_id: int) -> int:
-    return len(session.execute(select(Evidence.id).where(
-        Evidence.case_id == case_id, Evidence.measure_id == measure_id)).all())
+def _closed(e: engine.Env) -> engine.Changes:
+    return engine.Changes(set={"follow_up_appraisal_id": e.payload["appraisal_id"]})
 
 
-def _note_evidence(session: Session, c: LowPerformerCase, m: CaseMeasure | None, note: str,
-                   actor: Actor) -> Evidence:
-    ev = Evidence(case_id=c.id, measure_id=m.id if m else None, round_id=c.round_id, filename="",
-                  content_type="text/plain", sha256=hashlib.sha256(note.encode("utf-8")).hexdigest(),
-                  content=b"", note=note, uploaded_by=actor.account_id)
-    session.add(ev)
-    session.flush()
-    return ev
+def _still_low(e: engine.Env) -> engine.Changes:
+    """One more low round: a new revision of the plan, its measures started again."""
+    revision = e.row.plan_revision + 1
+    restart = tuple((CaseMeasure, mid, {"status": "not_started"}) for kind, (mid, status, _) in e.row.measures.items()
+                    if status != "not_started" and (kind in e.facts.rules.measures))
+    return engine.Changes(set={"follow_up_appraisal_id": e.payload["appraisal_id"], "plan_revision": revision,
+                               "consecutive_low_rounds": e.row.consecutive_low_rounds + 1},
+                          update=restart,
+                          record={"consecutive_low_rounds": e.row.consecutive_low_rounds + 1,
+                                  "plan_revision": revision})
 
 
-def _add_evidence(session, c, p, actor, held) -> Mapping[str, Any]:
-    m = _measure(session, c, p["measure"]) if p.get("measure") else None
-    if p.get("evidence_id"):
-        ev = session.get(Evidence, p["evidence_id"])
-        if ev is None or ev.case_id != c.id:
-            raise InvalidInput([Problem("payload.evidence_id", "ไม่พบไฟล์หลักฐานของกรณีนี้",
-                                        "no such evidence file on this case")])
-        ev.measure_id = m.id if m else None
-        if p.get("note"):
-            ev.note = p["note"]
-        session.add(ev)
-    else:
-        ev = _note_evidence(session, c, m, p["note"], actor)
-    return {"evidence_id": ev.id, "sha256": ev.sha256}
+OCSC_RULE = ("กฎ ก.พ. ว่าด้วยการสั่งให้ข้าราชการออกจากราชการกรณีไม่สามารถปฏิบัติราชการให้มีประสิทธิภาพ"
+             "และเกิดประสิทธิผล พ.ศ. 2552", "the OCSC rule of 2009 on removal for inefficiency")
 
 
-def _sign_commitment(session, c, p, actor, held) -> Mapping[str, Any]:
-    signed_as = sorted(held & {"appraisee", "supervisor"})
-    for role in signed_as:
-        session.add(Signature(case_id=c.id, kind="commitment", role=role, person_id=actor.person_id,
-                              name=actor.name))
-    return {"signed_as": signed_as}
+def escalation_rule(policy: Any, staff_type: str) -> tuple[str, str]:
+    """The rule a flagged case is considered under, for the person's staff type (policy data)."""
+    rule = getattr(policy.low_performer, "escalation_rule", None)
+    return rule(staff_type) if rule else OCSC_RULE
 
 
-def _measure_note(session, c, p, actor, held) -> None:
-    pass  # the note is the event's payload: the history is the record
+def _escalate(e: engine.Env) -> engine.Changes:
+    rule_th, rule_en = escalation_rule(e.policy, e.row.staff_type)
+    return engine.Changes(set={"follow_up_appraisal_id": e.payload["appraisal_id"], "flagged_for_action": True,
+                               "consecutive_low_rounds": e.row.consecutive_low_rounds + 1},
+                          record={"consecutive_low_rounds": e.row.consecutive_low_rounds + 1,
+                                  "rule_th": rule_th, "rule_en": rule_en})
 
 
-def _closed(session, c, p, actor, held) -> None:
-    c.follow_up_appraisal_id = p["appraisal_id"]
-
-
-def _still_low(session, c, p, actor, held) -> Mapping[str, Any]:
-    c.follow_up_appraisal_id = p["appraisal_id"]
-    c.consecutive_low_rounds += 1
-    return {"consecutive_low_rounds": c.consecutive_low_rounds}
-
-
-def _escalate(session, c, p, actor, held) -> Mapping[str, Any]:
-    c.follow_up_appraisal_id = p["appraisal_id"]
-    c.consecutive_low_rounds += 1
-    c.flagged_for_action = True
-    person = session.get(Person, c.person_id)
-    notified = notify_org_roles(
-        session, c, ("hr", "authority"),
-        subject=f"เสนอพิจารณา: {person.name_th} มีผลการปฏิบัติงานต่ำ {c.consecutive_low_rounds} รอบติดต่อกัน "
-                f"/ Flagged: {c.consecutive_low_rounds} consecutive low rounds",
-        body=(f"{person.name_th} ({person.code}) มีผลการประเมินต่ำกว่าเกณฑ์ {c.consecutive_low_rounds} รอบติดต่อกัน "
-              "ระบบได้ทำเครื่องหมายกรณีนี้เพื่อให้ผู้มีอำนาจพิจารณาดำเนินการตามกฎ ก.พ. "
-              "ว่าด้วยการสั่งให้ข้าราชการออกจากราชการกรณีไม่สามารถปฏิบัติราชการให้มีประสิทธิภาพ พ.ศ. 2552 "
-              "ระบบไม่ได้ตัดสินใจแทน\n"
-              f"{person.name_th} ({person.code}) has had {c.consecutive_low_rounds} consecutive low rounds. "
-              "The case is flagged for the authority to consider; the system decides nothing."))
-    return {"consecutive_low_rounds": c.consecutive_low_rounds, "notified_person_ids": notified}
-
-
-EFFECTS = {
-    "edit_plan": _plan, "agree_plan": _plan,
+CHANGES = {
+    "edit_plan": _edit_plan, "sign_plan": _sign_plan,
+    "agree_plan": lambda e: engine.Changes(set=_plan_columns(e.payload), add=_plan_signatures(e)),
     "begin_coaching": _begin("coaching"), "begin_training": _begin("training"),
     "begin_commitment": _begin("commitment"),
     "update_measure": _update_measure, "skip_measure": _skip_measure,
     "add_evidence": _add_evidence, "sign_commitment": _sign_commitment,
-    "record_follow_up": _measure_note, "record_decision": _measure_note,
     "close_improved": _closed, "still_low": _still_low, "escalate": _escalate,
 }
-
-KIND = engine.register(engine.Kind(
-    name="case", table=LowPerformerCase, machine=MACHINE, roles=roles, facts=facts,
-    validate=validate, effects=EFFECTS,
-))
+READS = {"add_evidence": _evidence_file}
 
 
-# --- notifications (in-app inbox rows; the notification service delivers the rest) ---------------
-def org_role_people(session: Session, org_path: str, role_names: tuple[str, ...]) -> list[int]:
+# --- hooks: in the transaction of the event that fires them ---------------------------------------
+def notify(raw: Raw, case_id: int, people: list[int], template: str, context: dict[str, Any]) -> None:
+    """An inbox message to each person, in their language, from a template."""
+    for person_id, locale in raw.all(
+            f"SELECT id, locale FROM person WHERE id IN ({', '.join(['%s'] * len(people))})", people) if people else ():
+        text = render_template(template, "en" if locale == "en" else "th", context)
+        raw.insert("inbox_message", engine.with_defaults(InboxMessage, {
+            "person_id": person_id, "subject": text.subject[:500], "body": text.text, "link": f"/cases/{case_id}"}))
+
+
+def org_role_people(raw: Raw, org_path: str, role_names: tuple[str, ...]) -> list[int]:
     """People holding one of these roles on the organisation at `org_path` or an ancestor."""
-    rows = session.execute(
-        select(Account.person_id, OrgUnit.path).join(RoleAssignment, RoleAssignment.account_id == Account.id)
-        .join(OrgUnit, OrgUnit.id == RoleAssignment.org_unit_id)
-        .where(RoleAssignment.role.in_(role_names), Account.active.is_(True), Account.person_id.is_not(None))
-    ).all()
+    rows = raw.all("SELECT a.person_id, o.path FROM account a JOIN role_assignment ra ON ra.account_id = a.id "
+                   "JOIN org_unit o ON o.id = ra.org_unit_id WHERE ra.role IN ("
+                   + ", ".join(["%s"] * len(role_names)) + ") AND a.active = %s AND a.person_id IS NOT NULL",
+                   (*role_names, True))
     return sorted({pid for pid, path in rows if org_path.startswith(path)})
 
 
-def notify_org_roles(session: Session, c: LowPerformerCase, role_names: tuple[str, ...], *,
-                     subject: str, body: str, extra_people: tuple[int, ...] = ()) -> list[int]:
-    org = session.get(OrgUnit, c.org_unit_id)
-    people = sorted(set(org_role_people(session, org.path, role_names)) | set(extra_people))
-    for pid in people:
-        session.add(InboxMessage(person_id=pid, subject=subject[:500], body=body, link=f"/cases/{c.id}"))
-    return people
+def _person(raw: Raw, person_id: int) -> dict[str, Any]:
+    name, code = raw.one("SELECT name_th, code FROM person WHERE id = %s", (person_id,))
+    return {"name": name, "code": code}
 
 
-# --- the appraisal's announcement opens and moves cases -----------------------------------------
-def on_appraisal_announced(session: Session, a: Appraisal, actor: Actor) -> None:
-    """Runs inside the announcing transaction (engine on_enter hook)."""
-    if a.total_percent is None:
-        return
-    policy = policy_of_round(session, a.round_id)
-    low = policy.is_low_performer(a.staff_type, a.total_percent)
-    result = {"appraisal_id": a.id, "low": low, "total_percent": str(a.total_percent),
-              "rating": a.rating_code}
-    continued = False
-    for c in _open_cases_before(session, a):
-        rules = rules_of(session, c.round_id)
-        if not low:
-            event = "close_improved"
-        elif c.consecutive_low_rounds + 1 >= rules.escalate_after_rounds:
-            event = "escalate"
-        else:
-            event = "still_low"
-        engine.fire_within(session, "case", c.id, event, Actor.system(), payload=result)
-        continued = continued or low
-    if low and not continued:
-        open_case(session, a)
+def on_escalated(raw: Raw, env: engine.Env, fired: engine.Fired) -> None:
+    c = env.row
+    rule_th, rule_en = escalation_rule(env.policy, c.staff_type)
+    notify(raw, c.id, org_role_people(raw, c.org_path, ("hr", "authority")), "case_escalated",
+           {**_person(raw, c.person_id), "rounds": c.consecutive_low_rounds + 1, "rule_th": rule_th,
+            "rule_en": rule_en})
 
 
-def _open_cases_before(session: Session, a: Appraisal) -> list[LowPerformerCase]:
-    this_round = session.get(Round, a.round_id)
-    rows = session.execute(
-        select(LowPerformerCase).join(Round, Round.id == LowPerformerCase.round_id)
-        .where(LowPerformerCase.person_id == a.person_id,
-               LowPerformerCase.state.in_(OPEN_STATES),
-               LowPerformerCase.round_id != a.round_id,
-               Round.starts_on < this_round.starts_on)
-        .order_by(LowPerformerCase.id)).scalars()
-    return list(rows)
-
-
-def open_case(session: Session, a: Appraisal) -> LowPerformerCase:
-    rules = rules_of(session, a.round_id)
-    c = LowPerformerCase(person_id=a.person_id, appraisal_id=a.id, round_id=a.round_id,
-                         org_unit_id=a.org_unit_id, state="opened", version=0, consecutive_low_rounds=1)
-    session.add(c)
-    session.flush()
-    for kind in MEASURES:
-        in_policy = kind in rules.measures
-        session.add(CaseMeasure(case_id=c.id, kind=kind, status="not_started" if in_policy else "skipped",
-                                note="" if in_policy else "ไม่อยู่ในมาตรการตามนโยบาย / not a measure of the policy"))
-    engine.record(session, "case", c, "opened", Actor.system(),
-                  {"appraisal_id": a.id, "total_percent": str(a.total_percent), "rating": a.rating_code})
-    person = session.get(Person, a.person_id)
-    notify_org_roles(
-        session, c, ("hr",), extra_people=tuple(p for p in (a.evaluator_id,) if p),
-        subject=f"เปิดกรณีผู้มีผลการปฏิบัติงานต่ำ: {person.name_th} / Low-performer case opened",
-        body=(f"ผลการประเมินของ {person.name_th} ({person.code}) ร้อยละ {a.total_percent} ต่ำกว่าเกณฑ์ของนโยบาย "
-              "กรุณาร่วมกันวิเคราะห์จุดอ่อนและจัดทำแผนพัฒนารายบุคคล\n"
-              f"{person.name_th}'s result ({a.total_percent}%) meets the policy's low-performer trigger: "
-              "analyse the weaknesses and agree a development plan."))
-    return c
-
-
-def announcement_is_quiet(env: engine.Env) -> bool:
-    """From the appraisal's snapshot alone: the announcement opens no case and moves none
-    (no result, or a result above the trigger and no open case in another round)."""
+def on_appraisal_announced(raw: Raw, env: engine.Env, fired: engine.Fired) -> None:
+    """An announced result opens a case, or moves the person's open cases of earlier rounds."""
     a = env.row
     if a.total_percent is None:
-        return True
-    return not env.policy().is_low_performer(a.staff_type, a.total_percent) and not a.open_cases_elsewhere
+        return
+    low = env.policy.is_low_performer(a.staff_type, a.total_percent)
+    if not low and not a.open_cases_elsewhere:
+        return
+    result = {"appraisal_id": a.id, "low": low, "total_percent": str(a.total_percent), "rating": a.rating_code}
+    earlier = raw.all(
+        "SELECT lc.id, lc.consecutive_low_rounds, pv.id, pv.content_hash FROM low_performer_case lc "
+        "JOIN round r ON r.id = lc.round_id JOIN policy_version pv ON pv.id = r.policy_version_id "
+        "WHERE lc.person_id = %s AND lc.round_id <> %s AND lc.state IN ("
+        + ", ".join(["%s"] * len(OPEN_STATES)) + ") "
+        "AND r.starts_on < (SELECT starts_on FROM round WHERE id = %s) ORDER BY lc.id",
+        (a.person_id, a.round_id, *OPEN_STATES, a.round_id))
+    for case_id, low_rounds, policy_id, policy_hash in earlier:
+        limit = rules_of(policy_by_version(raw, policy_id, policy_hash)).escalate_after_rounds
+        event = "close_improved" if not low else "escalate" if low_rounds + 1 >= limit else "still_low"
+        engine.fire_raw(raw, engine.kind_of("case"), case_id, event, Actor.system(), payload=result)
+    if low and not earlier:
+        open_case(raw, a, env.policy, env.now)
 
 
-ANNOUNCED = engine.Hook(run=on_appraisal_announced, quiet=announcement_is_quiet)
-if ANNOUNCED not in APPRAISAL_KIND.on_enter.setdefault("announced", []):
-    APPRAISAL_KIND.on_enter["announced"].append(ANNOUNCED)
+def open_case(raw: Raw, a: Any, policy: Any, now: Any) -> int:
+    """A new case for an announced low result, its measures as the policy lists them."""
+    rules = rules_of(policy)
+    case_id = raw.insert("low_performer_case", engine.with_defaults(LowPerformerCase, dict(
+        person_id=a.person_id, appraisal_id=a.id, round_id=a.round_id, org_unit_id=a.org_unit_id,
+        state="opened", version=1, consecutive_low_rounds=1, plan_revision=1, updated_at=now)), returning="id")
+    for kind in MEASURES:
+        if kind in rules.measures:
+            raw.insert("case_measure", {"case_id": case_id, "kind": kind, "status": "not_started", "note": ""})
+        elif kind in PHASES:  # a phase of the machine the policy leaves out
+            raw.insert("case_measure", {"case_id": case_id, "kind": kind, "status": "skipped",
+                                        "note": "ไม่อยู่ในมาตรการตามนโยบาย / not a measure of the policy"})
+    engine.append_event(raw, "case", case_id, 1, "opened", Actor.system(), from_state=None, to_state="opened",
+                        payload={"appraisal_id": a.id, "total_percent": str(a.total_percent),
+                                 "rating": a.rating_code}, at=now)
+    people = org_role_people(raw, a.round_org_path, ("hr",))
+    notify(raw, case_id, sorted(set(people) | {p for p in (a.evaluator_id,) if p}), "case_opened",
+           {**_person(raw, a.person_id), "total_percent": str(a.total_percent)})
+    return case_id
+
+
+def kind() -> engine.Kind:
+    """The low-performer case kind, built by `workflow.kinds`."""
+    return engine.Kind(name="case", table=LowPerformerCase, machine=MACHINE, snapshot=snapshot,
+                       validate=validate, changes=CHANGES, reads=READS, roles=roles,
+                       on_enter={"escalated": [on_escalated]})
 
 
 # --- services: evidence, listing, one case --------------------------------------------------------
@@ -455,6 +502,16 @@ def list_cases(session: Session, actor: Actor, *, round_id: int | None = None,
     return list(session.execute(stmt.order_by(LowPerformerCase.id)).scalars())
 
 
+def open_case_of(session: Session, person_id: int, before: date) -> LowPerformerCase | None:
+    """The person's open case from a round that started before `before`: what the evaluator of
+    their next appraisal must see."""
+    return session.execute(
+        select(LowPerformerCase).join(Round, Round.id == LowPerformerCase.round_id)
+        .where(LowPerformerCase.person_id == person_id, LowPerformerCase.state.in_(OPEN_STATES),
+               Round.starts_on < before)
+        .order_by(LowPerformerCase.id.desc()).limit(1)).scalar_one_or_none()
+
+
 def follow_up_candidate(session: Session, c: LowPerformerCase) -> Appraisal | None:
     """The appraisal that will be the follow-up: the person's appraisal in the next later round."""
     if c.follow_up_appraisal_id:
@@ -483,6 +540,8 @@ def case_out(session: Session, actor: Actor, c: LowPerformerCase) -> dict[str, A
         "follow_up_candidate_id": follow.id if follow else None,
         "consecutive_low_rounds": c.consecutive_low_rounds, "flagged_for_action": c.flagged_for_action,
         "weakness_analysis": c.weakness_analysis, "development_plan": c.development_plan,
+        "development_plan_items": c.development_plan_items or [], "plan_revision": c.plan_revision,
+        "plan_agreed_by": sorted({s.role for s in signatures if s.kind == "plan" and s.revision == c.plan_revision}),
         "measures": [
             {"kind": m.kind, "name_th": MEASURE_TH[m.kind], "status": m.status, "status_th": STATUS_TH[m.status],
              "note": m.note,

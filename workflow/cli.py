@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from workflow.errors import WorkflowError
+import workflow.kinds  # noqa: F401  (the workflow kinds and their hooks)
 
 app = typer.Typer(help="pmflow: ระบบบริหารผลการปฏิบัติงาน / performance-management workflow",
                   no_args_is_help=True, pretty_exceptions_enable=False)

@@ -1,24 +1,22 @@
 """The engine: the one path by which any workflow object changes.
 
 Firing an event is one database transaction:
-  load and lock the row (SELECT ... FOR UPDATE; SQLite takes its write lock at BEGIN)
+  read and lock the row with everything the rules need (the kind's `snapshot`: one query,
+  SELECT ... FOR UPDATE on PostgreSQL; SQLite takes its write lock at BEGIN IMMEDIATE)
   -> the caller must be able to see it (else NotFound) -> the event must exist (NotFound)
   -> the caller's expected version must be current (Conflict)
   -> the event must leave the current state (Conflict) -> the caller's role (NotAllowed)
   -> the payload's shape (InvalidInput) -> every guard (GuardFailed, all reasons)
-  -> the shared `transitions` machine moves the state -> the kind applies its effects
-  -> the version goes up by one and the event joins the hash chain -> commit.
+  -> the event's pure effect says what changes (`Env -> Changes`)
+  -> the shared `transitions` machine moves the state
+  -> one writer writes the changes, the version goes up by one, the event joins the hash chain
+  -> the hooks of the state entered run in the same transaction (an announcement opens a case)
+  -> commit.
 Any error rolls everything back: nothing is half-written.
 
-Two ways to do the same steps, chosen per event, never mixed within one:
-- **direct** (the common case): a kind that can (`Kind.snapshot`) reads the row, the caller's
-  roles, the guards' facts and the previous hash in one query, and its effect is a pure
-  function returning `Changes`, written as plain statements on the DBAPI connection
-  (``db/raw.py``). An event costs a few statements and tens of microseconds.
-- **ORM**: for effects that need the session (replacing KPIs, re-scoring, handing over) and
-  for entering a state whose hooks have work to do (an announcement that opens a case). The
-  direct path notices this before it writes anything and hands over to the ORM path.
-Both run the same checks (`_check`), the same machine and the same hash chain.
+The engine knows no kind: `workflow/kinds.py` builds them and registers them here.
+Every statement goes through `db.raw.Raw` (the DBAPI connection), whether the transaction is
+the engine's own or the caller's session's.
 """
 from __future__ import annotations
 
@@ -29,8 +27,6 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session
 
 from db.models import Event, utcnow
@@ -43,8 +39,8 @@ from workflow.machines.base import Row, Subject, WorkflowMachine
 
 @dataclass(frozen=True)
 class Env:
-    """What a pure effect sees: the row as loaded (an ORM row or a snapshot, read by attribute),
-    the guards' facts, the checked payload, the caller and their roles on the row."""
+    """What a pure effect sees: the row as read (by attribute), the guards' facts, the checked
+    payload, the caller and their roles on the row, the time, and the round's policy."""
 
     row: Any
     facts: Any
@@ -52,28 +48,40 @@ class Env:
     actor: Actor
     roles: frozenset[str]
     now: datetime
-    policy: Callable[[], Any]  # the round's Policy, looked up only by effects that need it
+    policy: Any = None
+    inputs: Any = None  # what the kind's `reads` for this event found (e.g. the new evaluator)
+
+
+@dataclass(frozen=True)
+class Insert:
+    """A child row to add; `record_id_as` puts its new id into the event's record."""
+
+    table: type
+    values: Mapping[str, Any]
+    record_id_as: str | None = None
 
 
 @dataclass(frozen=True)
 class Changes:
-    """What a pure effect asks for: columns of the row to set, child rows to add ((table,
-    values) pairs), and what the event records besides its payload."""
+    """What a pure effect asks for, written in this order: child rows replaced (every row of
+    `table` whose `parent_column` is this row's id deleted, these inserted), child rows updated
+    by id, child rows added, and columns of the row set; `record` joins the event's payload."""
 
     set: Mapping[str, Any] = field(default_factory=dict)
-    add: tuple[tuple[type, Mapping[str, Any]], ...] = ()
+    add: tuple[Insert, ...] = ()
+    update: tuple[tuple[type, int, Mapping[str, Any]], ...] = ()
+    replace: tuple[tuple[type, str, tuple[Mapping[str, Any], ...]], ...] = ()
     record: Mapping[str, Any] = field(default_factory=dict)
 
 
 NO_CHANGES = Changes()
 PureEffect = Callable[[Env], Changes]
-SessionEffect = Callable[[Session, Any, dict[str, Any], Actor, frozenset[str]], Mapping[str, Any] | None]
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A row as the direct path reads it: its columns, the caller's roles, the facts, the hash
-    of its newest event and its round's policy if already parsed (None: not in the cache)."""
+    """A row as its kind reads it for an event: its columns (by attribute), the caller's roles,
+    the guards' facts, the hash of its newest event and its round's policy."""
 
     row: Any
     roles: frozenset[str]
@@ -82,34 +90,43 @@ class Snapshot:
     policy: Any = None
 
 
-@dataclass(frozen=True)
-class Hook:
-    """Work to do inside the same transaction when a row enters a state. `quiet(env)` says,
-    from a snapshot alone, that `run` would do nothing, so the direct path may skip it."""
-
-    run: Callable[[Session, Any, Actor], None]
-    quiet: Callable[[Env], bool] | None = None
+Hook = Callable[[Raw, Env, "Fired"], None]  # work to do, in the same transaction, on entering a state
 
 
 @dataclass
 class Kind:
-    """How the engine handles one kind of workflow object (appraisal, low-performer case)."""
+    """How the engine handles one kind of workflow object (appraisal, low-performer case, ...)."""
 
     name: str
     table: type
     machine: WorkflowMachine
-    roles: Callable[[Session, Actor, Any], frozenset[str]]
-    facts: Callable[[Session, Any], Any]
+    # Reads the row, the caller's roles and the guards' facts; lock=False for a look without writing.
+    snapshot: Callable[..., Snapshot | None]
     validate: Callable[[str, Mapping[str, Any]], dict[str, Any]]
-    effects: Mapping[str, SessionEffect] = field(default_factory=dict)  # need the ORM session
-    changes: Mapping[str, PureEffect] = field(default_factory=dict)  # pure: Env -> Changes
-    policy: Callable[[Session, Any], Any] | None = None  # the row's round's policy (ORM path)
-    # The direct path's reader (None: this kind always takes the ORM path).
-    snapshot: Callable[[Raw, int, Actor], Snapshot | None] | None = None
+    changes: Mapping[str, PureEffect] = field(default_factory=dict)
+    # Reads an event needs beyond the snapshot, decided by its payload (who is the new
+    # evaluator?): run before the effect, which stays pure and gets the answer as `env.inputs`.
+    reads: Mapping[str, Callable[[Raw, Snapshot, Mapping[str, Any]], Any]] = field(default_factory=dict)
+    # The caller's roles on an ORM row (lists and pages; the engine uses the snapshot's).
+    roles: Callable[[Session, Actor, Any], frozenset[str]] | None = None
     on_enter: dict[str, list[Hook]] = field(default_factory=dict)
 
 
 KINDS: dict[str, Kind] = {}
+
+
+def register(kind: Kind) -> Kind:
+    KINDS[kind.name] = kind
+    return kind
+
+
+def kind_of(name: str) -> Kind:
+    try:
+        return KINDS[name]
+    except KeyError:
+        if not KINDS:  # nothing composed: firing now would silently skip the kinds' hooks
+            raise RuntimeError("no workflow kind is registered: import workflow.kinds first") from None
+        raise NotFound("kind", name) from None
 
 
 def payload_validator(shapes: Mapping[str, type[BaseModel]],
@@ -141,27 +158,6 @@ def payload_validator(shapes: Mapping[str, type[BaseModel]],
     return validate
 
 
-def register(kind: Kind) -> Kind:
-    KINDS[kind.name] = kind
-    return kind
-
-
-def kind_of(name: str) -> Kind:
-    if name not in KINDS:
-        _load_kinds()
-    return KINDS[name]
-
-
-def _load_kinds() -> None:
-    # Kinds register themselves on import; importing here keeps callers from needing to.
-    import workflow.appraisals  # noqa: F401
-    try:
-        import workflow.cases  # noqa: F401
-    except ModuleNotFoundError as exc:  # the low-performer cases arrive in their own module
-        if exc.name != "workflow.cases":
-            raise
-
-
 @dataclass(frozen=True)
 class Fired:
     id: int
@@ -170,65 +166,44 @@ class Fired:
     state: str
     version: int
     event_id: int | None
-    roles: frozenset[str] = frozenset()  # the caller's roles on the row after the event
-
-
-@lru_cache(maxsize=None)
-def _locking_select(table: type) -> Any:
-    return select(table).where(table.id == bindparam("entity_id")).with_for_update()
-
-
-def load_for_update(session: Session, kind: Kind, entity_id: int) -> Any:
-    row = session.execute(_locking_select(kind.table), {"entity_id": entity_id}).scalar_one_or_none()
-    if row is None:
-        raise NotFound(kind.name, entity_id)
-    return row
+    roles: frozenset[str] = frozenset()  # the caller's roles on the row
 
 
 def fire(session: Session, kind_name: str, entity_id: int, event: str, actor: Actor, *,
          expected_version: int | None = None, payload: Mapping[str, Any] | None = None) -> Fired:
     """Fire one event in a transaction of its own, committed."""
     kind = kind_of(kind_name)
-    needs_orm = False
-    if kind.snapshot is not None and not session.in_transaction():
-        # Nothing of the session's is pending: a pooled connection of our own, no Session
-        # machinery (its begin and commit alone cost twice the direct path's statements).
-        raw = Raw.begin(session.get_bind())
+    if session.in_transaction():
         try:
-            fired = _fire_direct(raw, kind, entity_id, event, actor, expected_version, payload)
-            if fired is not None:
-                raw.commit()
-                _expire(session, kind, entity_id)
-                return fired
-            needs_orm = True
-        finally:
-            raw.close()  # rolls back unless committed, releasing SQLite's write lock
+            fired = fire_within(session, kind_name, entity_id, event, actor,
+                                expected_version=expected_version, payload=payload)
+            session.commit()
+            return fired
+        except BaseException:
+            session.rollback()
+            raise
+    # Nothing of the session's is pending: a pooled connection of our own, no Session
+    # machinery (its begin and commit alone cost twice the event's statements).
+    raw = Raw.begin(session.get_bind())
     try:
-        if needs_orm:
-            result = _fire_orm(session, kind, entity_id, event, actor, expected_version, payload)
-        else:
-            result = fire_within(session, kind_name, entity_id, event, actor,
-                                 expected_version=expected_version, payload=payload)
-        session.commit()
-        return result
-    except BaseException:
-        session.rollback()
-        raise
+        fired = fire_raw(raw, kind, entity_id, event, actor, expected_version, payload)
+        raw.commit()
+    finally:
+        raw.close()  # rolls back unless committed, releasing SQLite's write lock
+    _expire_all(session)
+    return fired
 
 
 def fire_within(session: Session, kind_name: str, entity_id: int, event: str, actor: Actor, *,
                 expected_version: int | None = None, payload: Mapping[str, Any] | None = None) -> Fired:
-    """`fire` inside the caller's transaction, which the caller commits or rolls back: for a
-    hook whose change must land with the event that caused it (an announcement opens a case)."""
+    """`fire` inside the caller's transaction, which the caller commits or rolls back (the
+    events route stores its idempotent answer in the same transaction)."""
     kind = kind_of(kind_name)
-    if kind.snapshot is not None:
-        if session.new or session.dirty or session.deleted:
-            session.flush()  # the direct path reads the database, not the session
-        fired = _fire_direct(Raw.within(session), kind, entity_id, event, actor, expected_version, payload)
-        if fired is not None:
-            _expire(session, kind, entity_id)
-            return fired
-    return _fire_orm(session, kind, entity_id, event, actor, expected_version, payload)
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # the snapshot reads the database, not the session
+    fired = fire_raw(Raw.within(session), kind, entity_id, event, actor, expected_version, payload)
+    _expire_all(session)
+    return fired
 
 
 def _check(kind: Kind, entity_id: int, state: str, version: int, roles: frozenset[str], event: str,
@@ -252,98 +227,74 @@ def _check(kind: Kind, entity_id: int, state: str, version: int, roles: frozense
     return spec, kind.validate(event, dict(payload or {}))
 
 
-def _guards(kind: Kind, spec: Row, facts: Any, payload: Mapping[str, Any]) -> None:
-    problems = kind.machine.failing(spec, facts, payload)
-    if problems:
-        raise GuardFailed(spec.event, problems)
-
-
 def _reason(payload: Mapping[str, Any]) -> str:
     return str(payload.get("reason") or payload.get("comment") or "")
 
 
-def _fire_direct(raw: Raw, kind: Kind, entity_id: int, event: str, actor: Actor,
-                 expected_version: int | None, payload: Mapping[str, Any] | None) -> Fired | None:
-    """The direct path; None when the event needs the ORM path (nothing written then)."""
+def fire_raw(raw: Raw, kind: Kind, entity_id: int, event: str, actor: Actor,
+             expected_version: int | None = None, payload: Mapping[str, Any] | None = None) -> Fired:
+    """The one path: read, check, decide (pure), write, hooks; the caller commits `raw`."""
     snap = kind.snapshot(raw, entity_id, actor)
     if snap is None:
         raise NotFound(kind.name, entity_id)
     row = snap.row
     spec, payload = _check(kind, entity_id, row.state, row.version, snap.roles, event, expected_version, payload)
-    _guards(kind, spec, snap.facts, payload)
-    if event in kind.effects:
-        return None
-    env = Env(row, snap.facts, payload, actor, snap.roles, utcnow(), lambda: _known(snap.policy))
+    problems = kind.machine.failing(spec, snap.facts, payload)
+    if problems:
+        raise GuardFailed(spec.event, problems)
+    read = kind.reads.get(event)
+    inputs = read(raw, snap, payload) if read else None
+    env = Env(row, snap.facts, payload, actor, snap.roles, utcnow(), snap.policy, inputs)
     pure = kind.changes.get(event)
-    try:
-        changes = pure(env) if pure else NO_CHANGES
-        to_state = kind.machine.fire(Subject(row.state, snap.facts, payload), event)
-        if to_state != row.state and not all(h.quiet and h.quiet(env) for h in kind.on_enter.get(to_state, ())):
-            return None
-    except _PolicyNotCached:
-        return None
+    changes = pure(env) if pure else NO_CHANGES
+    to_state = kind.machine.fire(Subject(row.state, snap.facts, payload), event)
 
     version = row.version + 1
+    recorded = {**payload, **changes.record, **write(raw, kind.table, row.id, changes)}
     written = raw.update(kind.table.__tablename__, {"id": row.id, "version": row.version},
                          {"state": to_state, "version": version, "updated_at": env.now, **changes.set})
     if written != 1:  # impossible while we hold the row's lock; never write past it
         raise RuntimeError(f"{kind.name} {row.id} changed while locked")
-    for table, values in changes.add:
-        raw.insert(table.__tablename__, _with_defaults(table, values))
-    recorded = {**payload, **changes.record}
     values = audit.new_event(entity_type=kind.name, entity_id=row.id, seq=version, event=event,
                              from_state=row.state, to_state=to_state, actor_account_id=actor.account_id,
                              actor=actor.name, payload=recorded, reason=_reason(payload),
                              prev_hash=snap.prev_hash, at=env.now)
     event_id = raw.insert(Event.__tablename__, values, returning="id")
-    return Fired(row.id, event, row.state, to_state, version, event_id, snap.roles)
+    fired = Fired(row.id, event, row.state, to_state, version, event_id, snap.roles)
+    if to_state != row.state:
+        for hook in kind.on_enter.get(to_state, ()):
+            hook(raw, env, fired)
+    return fired
 
 
-def _fire_orm(session: Session, kind: Kind, entity_id: int, event: str, actor: Actor,
-              expected_version: int | None, payload: Mapping[str, Any] | None) -> Fired:
-    row = load_for_update(session, kind, entity_id)
-    roles = kind.roles(session, actor, row)
-    spec, payload = _check(kind, entity_id, row.state, row.version, roles, event, expected_version, payload)
-    facts = kind.facts(session, row)
-    _guards(kind, spec, facts, payload)
-
-    from_state = row.state
-    recorded = dict(payload)
-    now = utcnow()
-    if event in kind.changes:
-        env = Env(row, facts, payload, actor, roles, now, lambda: kind.policy(session, row))
-        changes = kind.changes[event](env)
-        for column, value in changes.set.items():
-            setattr(row, column, value)
-        session.add_all(table(**values) for table, values in changes.add)  # the model fills its defaults
-        recorded.update(changes.record)
-    row.state = kind.machine.fire(Subject(from_state, facts, payload), event)
-    if event in kind.effects:
-        recorded.update(kind.effects[event](session, row, payload, actor, roles) or {})
-    row.version += 1
-    row.updated_at = now
-    session.add(row)
-    session.flush()
-    event_id = audit.append(
-        session, entity_type=kind.name, entity_id=row.id, seq=row.version, event=event,
-        from_state=from_state, to_state=row.state, actor_account_id=actor.account_id,
-        actor=actor.name, payload=recorded, reason=_reason(payload), at=now,
-    )
-    if row.state != from_state:
-        for hook in kind.on_enter.get(row.state, []):
-            hook.run(session, row, actor)
-    session.flush()
-    return Fired(row.id, event, from_state, row.state, row.version, event_id, kind.roles(session, actor, row))
+def write(raw: Raw, table: type, row_id: int, changes: Changes) -> dict[str, Any]:
+    """The one writer of a change's child rows; returns the new ids the effect asked to record."""
+    recorded: dict[str, Any] = {}
+    for child, parent_column, rows in changes.replace:
+        raw.execute(f"DELETE FROM {child.__tablename__} WHERE {parent_column} = %s", (row_id,))
+        for values in rows:
+            raw.insert(child.__tablename__, with_defaults(child, values))
+    for child, child_id, values in changes.update:
+        raw.update(child.__tablename__, {"id": child_id}, values)
+    for new in changes.add:
+        new_id = raw.insert(new.table.__tablename__, with_defaults(new.table, new.values),
+                            returning="id" if new.record_id_as else None)
+        if new.record_id_as:
+            recorded[new.record_id_as] = new_id
+    return recorded
 
 
-class _PolicyNotCached(Exception):
-    """The direct path met a policy not parsed yet in this process: the ORM path parses it."""
-
-
-def _known(policy: Any) -> Any:
-    if policy is None:
-        raise _PolicyNotCached
-    return policy
+def append_event(raw: Raw, kind_name: str, entity_id: int, seq: int, event: str, actor: Actor, *,
+                 from_state: str | None, to_state: str | None,
+                 payload: Mapping[str, Any] | None = None, at: datetime | None = None) -> int:
+    """A bookkeeping event (e.g. a case's "opened") on a row the caller has just written."""
+    prev = raw.one("SELECT hash FROM event WHERE entity_type = %s AND entity_id = %s AND seq = %s",
+                   (kind_name, entity_id, seq - 1)) if seq > 1 else None
+    values = audit.new_event(entity_type=kind_name, entity_id=entity_id, seq=seq, event=event,
+                             from_state=from_state, to_state=to_state, actor_account_id=actor.account_id,
+                             actor=actor.name, payload=payload, reason="",
+                             prev_hash=prev[0] if prev else audit.GENESIS, at=at)
+    return raw.insert(Event.__tablename__, values, returning="id")
 
 
 @lru_cache(maxsize=None)
@@ -351,7 +302,7 @@ def _defaults_of(table: type) -> tuple[tuple[str, Any], ...]:
     return tuple(python_defaults(table))
 
 
-def _with_defaults(table: type, values: Mapping[str, Any]) -> dict[str, Any]:
+def with_defaults(table: type, values: Mapping[str, Any]) -> dict[str, Any]:
     """The values a raw INSERT must give: the model's Python-side defaults filled in."""
     out = dict(values)
     for column, default in _defaults_of(table):
@@ -360,13 +311,19 @@ def _with_defaults(table: type, values: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _expire(session: Session, kind: Kind, entity_id: int) -> None:
-    """A copy of the row the session holds is stale now: it reloads on next access."""
-    if not session.identity_map:
-        return
-    held = session.identity_map.get(identity_key(kind.table, entity_id))
-    if held is not None:
-        session.expire(held)
+def _expire_all(session: Session) -> None:
+    """The event wrote past the session (its row, child rows, a hook's rows): whatever the
+    session holds reloads on next access. Nothing of the session's is pending here."""
+    if session.identity_map:
+        session.expire_all()
+
+
+def peek(session: Session, kind_name: str, entity_id: int, actor: Actor) -> Snapshot | None:
+    """The snapshot an event would see now, without locking (what next steps are ready)."""
+    kind = kind_of(kind_name)
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    return kind.snapshot(Raw.within(session), entity_id, actor, lock=False)
 
 
 def available_events(session: Session, kind_name: str, row: Any, actor: Actor) -> list[str]:
@@ -374,17 +331,3 @@ def available_events(session: Session, kind_name: str, row: Any, actor: Actor) -
     when fired, so the answer can name what is missing)."""
     kind = kind_of(kind_name)
     return kind.machine.allowed(row.state, kind.roles(session, actor, row))
-
-
-def record(session: Session, kind_name: str, row: Any, event: str, actor: Actor,
-           payload: Mapping[str, Any] | None = None, *, to_state: str | None = None) -> int:
-    """Append a bookkeeping event (e.g. "opened") to a versioned row the caller has locked."""
-    from_state = row.state if row.version else None
-    row.version += 1
-    if to_state is not None:
-        row.state = to_state
-    session.add(row)
-    session.flush()
-    return audit.append(session, entity_type=kind_name, entity_id=row.id, seq=row.version,
-                        event=event, from_state=from_state, to_state=row.state,
-                        actor_account_id=actor.account_id, actor=actor.name, payload=payload)

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
+from db.raw import Raw
 from db.models import Appraisal, Competency, Event, Milestone, OrgUnit, Person, PolicyVersion, Round, utcnow
 from workflow import audit, calendar, orgs
 from workflow.access import Actor
@@ -47,9 +48,15 @@ def policy_of_version(row: PolicyVersion) -> Policy:
     return _BY_VERSION[key]
 
 
-def cached_policy(version_id: int | None, content_hash: str | None) -> Policy | None:
-    """The parsed policy of this version if this process has parsed it already."""
-    return _BY_VERSION.get((version_id, content_hash))
+def policy_by_version(raw: Raw, version_id: int | None, content_hash: str | None) -> Policy | None:
+    """The engine's read of a round's policy: parsed once per process and version."""
+    if version_id is None:
+        return None
+    policy = _BY_VERSION.get((version_id, content_hash))
+    if policy is None:
+        (text,) = raw.one("SELECT content FROM policy_version WHERE id = %s", (version_id,))
+        policy = _BY_VERSION.setdefault((version_id, content_hash), parse(text))
+    return policy
 
 
 _POLICY_OF_ROUND = (select(PolicyVersion.id, PolicyVersion.content_hash)

@@ -31,6 +31,7 @@ from workflow.machines.low_performer import MEASURES
 router = APIRouter()
 SYSTEM_EVENTS = {"close_improved", "still_low", "escalate"}  # fired by the next round's result
 FIELDS = {"edit_plan": ["weakness_analysis", "development_plan"], "agree_plan": ["weakness_analysis", "development_plan"],
+          "sign_plan": ["weakness_analysis", "development_plan"],
           "begin_coaching": ["note"], "begin_training": ["note"], "begin_commitment": ["note"],
           "update_measure": ["measure", "status", "note"], "skip_measure": ["measure", "reason"],
           "add_evidence": ["measure", "note"], "record_follow_up": ["note"], "record_decision": ["note"]}

@@ -27,11 +27,14 @@ def test_a_case_over_http(client, w, as_, engine):
     assert client.get(f"/api/v1/cases/{cid}", headers=as_("stranger")).status_code == 404
     assert client.get("/api/v1/cases", headers=as_("stranger")).json() == []
 
-    r = client.post(f"/api/v1/cases/{cid}/events/agree_plan", headers={**as_("hr"), "If-Match": '"1"'},
-                    json={"payload": {"weakness_analysis": "ขาดทักษะ", "development_plan": "สอนงาน"}})
-    assert r.status_code == 200 and r.json()["state"] == "plan_agreed" and r.headers["ETag"] == '"2"'
+    plan = {"payload": {"weakness_analysis": "ขาดทักษะ", "development_plan": "สอนงาน"}}
+    r = client.post(f"/api/v1/cases/{cid}/events/sign_plan", headers={**as_("evaluator"), "If-Match": '"1"'},
+                    json=plan)  # the supervisor agrees first, then HR: the plan is joint
+    assert r.status_code == 200 and r.json()["state"] == "opened"
+    r = client.post(f"/api/v1/cases/{cid}/events/agree_plan", headers={**as_("hr"), "If-Match": '"2"'})
+    assert r.status_code == 200 and r.json()["state"] == "plan_agreed" and r.headers["ETag"] == '"3"'
     r = client.post(f"/api/v1/cases/{cid}/events/begin_coaching", headers={**as_("hr"), "If-Match": '"1"'})
-    assert r.status_code == 409 and r.json()["current_version"] == 2
+    assert r.status_code == 409 and r.json()["current_version"] == 3
     assert client.post(f"/api/v1/cases/{cid}/events/begin_coaching", headers=as_("evaluator")).status_code == 200
     r = client.post(f"/api/v1/cases/{cid}/events/update_measure", headers=as_("evaluator"),
                     json={"payload": {"measure": "coaching", "status": "done"}})
@@ -50,7 +53,8 @@ def test_a_case_over_http(client, w, as_, engine):
     assert client.post(f"/api/v1/cases/{cid}/events/update_measure", headers=as_("evaluator"),
                        json={"payload": {"measure": "coaching", "status": "done"}}).status_code == 200
     history = client.get(f"/api/v1/cases/{cid}/history", headers=as_("hr")).json()
-    assert [h["event"] for h in history] == ["opened", "agree_plan", "begin_coaching", "add_evidence", "update_measure"]
+    assert [h["event"] for h in history] == ["opened", "sign_plan", "agree_plan", "begin_coaching", "add_evidence",
+                                             "update_measure"]
 
 
 def test_committee_review_and_bulk_endorse_over_http(client, w, as_, engine):

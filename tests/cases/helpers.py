@@ -47,3 +47,13 @@ def next_round(session: Session, w: World, fiscal_year: int = 2569, number: int 
     session.add(CommitteeMember(committee_id=committee.id, person_id=w.people["chair"].id, is_chair=True))
     session.add(CommitteeMember(committee_id=committee.id, person_id=w.people["member"].id))
     session.commit()
+
+
+PLAN = {"weakness_analysis": "ส่งงานล่าช้า ขาดทักษะการวางแผน",
+        "development_plan": "สอนงานการวางแผน 4 สัปดาห์ อบรมการบริหารเวลา ทำคำมั่น"}
+
+
+def agree_plan_jointly(session: Session, case_id: int, w: World, plan: dict | None = None) -> None:
+    """The supervisor signs the plan, then HR agrees it: the joint plan of seeds 000/003 3.1."""
+    engine.fire(session, "case", case_id, "sign_plan", w.actors["evaluator"], payload=plan or PLAN)
+    engine.fire(session, "case", case_id, "agree_plan", w.actors["hr"])

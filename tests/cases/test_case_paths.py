@@ -7,15 +7,13 @@ import pytest
 from sqlalchemy import select
 
 from db.models import Evidence, InboxMessage, LowPerformerCase
-from tests.cases.helpers import announce_with_total, case_of, next_round
+from tests.cases.helpers import PLAN, agree_plan_jointly, announce_with_total, case_of, next_round
 from tests.factories import world
 from workflow import audit, cases, engine
 from workflow.errors import GuardFailed, NotAllowed, NotFound
 from workflow.policy import preset_text
 from workflow.rounds import register_policy
 
-PLAN = {"weakness_analysis": "ส่งงานล่าช้า ขาดทักษะการวางแผน",
-        "development_plan": "สอนงานการวางแผน 4 สัปดาห์ อบรมการบริหารเวลา ทำคำมั่น"}
 
 
 def fire(session, c, event, who, w, **payload):
@@ -32,10 +30,13 @@ def test_improved_path_with_evidence_signatures_and_a_skipped_step(session):
 
     with pytest.raises(GuardFailed) as exc:
         fire(session, c, "agree_plan", "hr", w)
-    assert problems(exc) == {"weakness_analysis"}
+    assert problems(exc) == {"weakness_analysis", "signatures"}
     with pytest.raises(NotAllowed):  # the appraisee does not agree their own plan alone
         fire(session, c, "agree_plan", "appraisee", w, **PLAN)
-    fire(session, c, "agree_plan", "hr", w, **PLAN)
+    with pytest.raises(GuardFailed) as exc:  # nor HR alone: the supervisor and HR agree it jointly
+        fire(session, c, "agree_plan", "hr", w, **PLAN)
+    assert problems(exc) == {"signatures"}
+    agree_plan_jointly(session, c.id, w)
     fire(session, c, "begin_coaching", "evaluator", w)  # the supervisor runs the coaching
 
     with pytest.raises(GuardFailed) as exc:  # done without evidence
@@ -88,7 +89,7 @@ def test_improved_path_with_evidence_signatures_and_a_skipped_step(session):
 def test_low_again_escalates_flags_and_notifies_hr_and_the_authority(session):
     w = world(session, "nonthaburi")
     c = case_of(session, announce_with_total(session, w, "appraisee", "55.00"))
-    fire(session, c, "agree_plan", "hr", w, **PLAN)
+    agree_plan_jointly(session, c.id, w)
     next_round(session, w)
     second = announce_with_total(session, w, "appraisee", "57.50")
     session.expire_all()
@@ -125,7 +126,7 @@ def test_still_low_counts_rounds_until_the_policys_limit(session):
     announce_with_total(session, w, "appraisee", "66.00")
     session.expire_all()
     c = session.get(LowPerformerCase, c.id)
-    assert (c.state, c.consecutive_low_rounds, c.flagged_for_action) == ("opened", 2, False)
+    assert (c.state, c.consecutive_low_rounds, c.flagged_for_action, c.plan_revision) == ("opened", 2, False, 2)
     next_round(session, w, 2570, 1)
     announce_with_total(session, w, "appraisee", "50.00")
     session.expire_all()
@@ -139,7 +140,7 @@ def test_skipping_only_where_the_policy_allows(session):
     # training may be skipped.
     w = world(session, "nonthaburi")
     c = case_of(session, announce_with_total(session, w, "appraisee", "40.00"))
-    fire(session, c, "agree_plan", "hr", w, **PLAN)
+    agree_plan_jointly(session, c.id, w)
     fire(session, c, "skip_measure", "hr", w, measure="coaching", reason="สอนงานไม่เหมาะกับงานนี้")
     with pytest.raises(GuardFailed) as exc:
         fire(session, c, "skip_measure", "hr", w, measure="commitment", reason="x")
@@ -159,7 +160,7 @@ def test_skipping_only_where_the_policy_allows(session):
 def test_at_least_one_measure_remains_in_ubon(session):
     w = world(session, "ubon_ratchathani")
     c = case_of(session, announce_with_total(session, w, "appraisee", "45.00"))
-    fire(session, c, "agree_plan", "evaluator", w, **PLAN)
+    agree_plan_jointly(session, c.id, w)
     fire(session, c, "skip_measure", "hr", w, measure="coaching", reason="a")
     fire(session, c, "skip_measure", "hr", w, measure="training", reason="b")
     with pytest.raises(GuardFailed) as exc:  # Ubon: at least one of the three

@@ -76,7 +76,7 @@ def test_a_failing_case_opening_rolls_back_the_announcement(session, monkeypatch
     aid = drive(session, w, until="reviewed", levels=[1, 1], competency_scores=[1, 1, 1, 1, 1])
     events_before = session.execute(select(func.count()).select_from(Event)).scalar()
 
-    def broken(session, a):
+    def broken(*args):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(cases, "open_case", broken)

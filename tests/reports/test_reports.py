@@ -34,8 +34,9 @@ def round_done(session):
     low = drive(session, w, "other", levels=[3, 3], competency_scores=[3, 3, 3, 3, 2])
     case = cases.list_cases(session, w.actors["hr"])[0]
     from workflow import engine
-    engine.fire(session, "case", case.id, "agree_plan", w.actors["hr"],
+    engine.fire(session, "case", case.id, "sign_plan", w.actors["evaluator"],
                 payload={"weakness_analysis": "ล่าช้า", "development_plan": "สอนงาน"})
+    engine.fire(session, "case", case.id, "agree_plan", w.actors["hr"])
     engine.fire(session, "case", case.id, "begin_coaching", w.actors["evaluator"])
     engine.fire(session, "case", case.id, "update_measure", w.actors["evaluator"],
                 payload={"measure": "coaching", "status": "done", "note": "สอนงาน 4 ครั้ง"})

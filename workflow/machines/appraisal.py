@@ -8,7 +8,7 @@ Roles are relative to the appraisal: the caller is its `appraisee`, `evaluator`,
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 from workflow.errors import Problem
@@ -37,7 +37,10 @@ class AppraisalFacts:
     # Where the policy has two levels: the second superior above's opinion (None: not given).
     second_opinion_required: bool = False
     superior2_opinion: str | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    # The caller's roles on the appraisal and the opinion already given at the caller's level:
+    # an event that would change nothing (a second signature, acknowledgment or opinion) fails.
+    caller_roles: frozenset[str] = frozenset()
+    caller_opinion: str | None = None
 
 
 # --- guards: pure, each returns the broken rule or None ------------------------------------------
@@ -73,6 +76,25 @@ def signed_by_both(f: AppraisalFacts, p: Mapping[str, Any]) -> Problem | None:
         names = {"appraisee": "ผู้รับการประเมิน", "evaluator": "ผู้ประเมิน"}
         return Problem("signatures", "ยังไม่ได้ลงนาม: " + ", ".join(names[m] for m in sorted(missing)),
                        "not yet signed by: " + ", ".join(sorted(missing)))
+    return None
+
+
+def not_signed_yet(f: AppraisalFacts, p: Mapping[str, Any]) -> Problem | None:
+    if f.caller_roles & {"appraisee", "evaluator"} <= f.agreement_signed_by:
+        return Problem("signatures", "ท่านลงนามข้อตกลงฉบับนี้แล้ว", "you have already signed this agreement")
+    return None
+
+
+def not_acknowledged_yet(f: AppraisalFacts, p: Mapping[str, Any]) -> Problem | None:
+    if f.acknowledged:
+        return Problem("acknowledgment", "รับทราบผลการประเมินแล้ว", "the result is already acknowledged")
+    return None
+
+
+def opinion_not_given_yet(f: AppraisalFacts, p: Mapping[str, Any]) -> Problem | None:
+    if f.caller_opinion is not None:
+        return Problem("opinion", "ท่านให้ความเห็นต่อผลการประเมินนี้แล้ว",
+                       "you have already given your opinion on this result")
     return None
 
 
@@ -183,7 +205,7 @@ T = [
     # event                 from                      to                  who may fire                   guards
     row("edit_agreement",   ["draft"],                None,               {"evaluator", "appraisee"},   []),
     row("sign_agreement",   ["draft", *RUNNING],      None,               {"evaluator", "appraisee"},
-        [has_evaluator, has_kpis, weights_sum_100, competencies_set]),
+        [has_evaluator, has_kpis, weights_sum_100, competencies_set, not_signed_yet]),
     row("agree",            ["draft"],                "agreed",           {"evaluator", "appraisee"},
         [has_evaluator, has_kpis, weights_sum_100, competencies_set, signed_by_both]),
     row("change_kpis",      RUNNING,                  None,               {"evaluator"},                [reason_given]),
@@ -193,9 +215,10 @@ T = [
     row("score",            ["monitored", "evaluated"], None,             {"evaluator"},                []),
     row("evaluate",         ["monitored"],            "evaluated",        {"evaluator"},
         [signed_by_both, kpis_scored, competencies_scored, development_plan_made]),
-    row("acknowledge",      ["evaluated"],            None,               {"appraisee"},                []),
+    row("acknowledge",      ["evaluated"],            None,               {"appraisee"},                [not_acknowledged_yet]),
     row("record_refusal",   ["evaluated"],            None,               {"evaluator"},                [witness_given]),
-    row("give_opinion",     ["evaluated"],            None,               {"superior"},                 [opinion_valid]),
+    row("give_opinion",     ["evaluated"],            None,               {"superior"},
+        [opinion_valid, opinion_not_given_yet]),
     row("submit",           ["evaluated"],            "committee_review", {"evaluator", "hr"},
         [kpis_scored, competencies_scored, acknowledged_or_refused, superior_opinion_given,
          second_opinion_given]),

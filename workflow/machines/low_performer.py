@@ -1,7 +1,9 @@
 """The low-performer case: one per person per triggering round. The table below *is* the
 specification (DOMAIN.md "The low-performer case"; seed 001's report form for the measures).
 
-opened -> plan_agreed (weakness analysis + individual development plan, by the agency with HR)
+opened -> plan_agreed (weakness analysis + individual development plan, agreed jointly by the
+          agency's supervisor and HR: seeds 000/003 3.1; each signs it, `sign_plan`, and the
+          second one's `agree_plan` moves the case)
        -> coaching (การสอนงาน) -> training (อบรม/พัฒนา)
        -> commitment (คำมั่นในการพัฒนาปรับปรุงตนเอง, signed by the appraisee and the supervisor)
        -> re_evaluation (the follow-up evaluation; the next round's appraisal is linked to it)
@@ -12,10 +14,14 @@ note) / skipped (only a measure the policy lists in ``low_performer.skippable``,
 A phase may be entered only when every earlier measure is settled (done or skipped); the
 follow-up evaluation needs at least ``low_performer.min_measures`` measures done.
 
+Beside the three phases, the policy may list Nonthaburi's job assignment and job rotation
+(seed 002 2.2) as measures: tracked with `update_measure` within the measuring states.
+
 The next round's announced result moves the case (the `system` fires it): not low ->
-``closed_improved``; low again -> ``still_low`` (one more consecutive low round) or, once the
-count reaches ``escalate_after_rounds``, ``escalated`` (flagged; people decide: the authority or
-HR records the decision with ``record_decision``).
+``closed_improved``; low again -> ``still_low``: one more consecutive low round and a new
+revision of the plan, back to planning (seeds 000/003 3.5: the plan is reviewed), or, once the
+count reaches ``escalate_after_rounds``, ``escalated`` (flagged under the rule of the person's
+staff type; people decide: the authority or HR records the decision with ``record_decision``).
 
 Roles are relative to the case: `hr` (its organisation's subtree), `supervisor` (the
 appraisee's evaluator), `appraisee`, `authority`, `system`.
@@ -32,12 +38,15 @@ STATES = ["opened", "plan_agreed", "coaching", "training", "commitment", "re_eva
           "closed_improved", "escalated"]
 OPEN_STATES = ["opened", "plan_agreed", "coaching", "training", "commitment", "re_evaluation"]
 FINAL_STATES = ["closed_improved", "escalated"]
-MEASURES = ("coaching", "training", "commitment")  # in the order the phases run
+PHASES = ("coaching", "training", "commitment")  # measures with a state of their own, in order
+MEASURES = (*PHASES, "job_assignment", "job_rotation")
 MEASURE_STATUSES = ("not_started", "in_progress", "done", "skipped")
 SETTLED = ("done", "skipped")
+PLAN_PARTIES = frozenset({"hr", "supervisor"})
 
 MEASURE_TH = {"coaching": "การสอนงาน", "training": "การอบรม/พัฒนา",
-              "commitment": "คำมั่นในการพัฒนาปรับปรุงตนเอง"}
+              "commitment": "คำมั่นในการพัฒนาปรับปรุงตนเอง", "job_assignment": "การมอบหมายงาน",
+              "job_rotation": "การหมุนเวียนงาน"}
 STATUS_TH = {"not_started": "ยังไม่ได้ดำเนินการ", "in_progress": "ระหว่างดำเนินการ",
              "done": "ดำเนินการแล้ว", "skipped": "ไม่ต้องดำเนินการ (ตามนโยบาย)"}
 STATE_TH = {"opened": "เปิดกรณี", "plan_agreed": "จัดทำแผนพัฒนาแล้ว", "coaching": "การสอนงาน",
@@ -63,9 +72,12 @@ class CaseFacts:
     measures: Mapping[str, str] = field(default_factory=dict)  # kind -> status
     evidence: Mapping[str, int] = field(default_factory=dict)  # kind -> number of evidence items
     commitment_signed_by: frozenset[str] = frozenset()  # {"appraisee", "supervisor"}
+    plan_signed_by: frozenset[str] = frozenset()  # {"hr", "supervisor"}, for the current revision
     weakness_analysis: str = ""
     development_plan: str = ""
+    plan_items: int = 0  # how many structured items the development plan has
     consecutive_low_rounds: int = 1
+    caller_roles: frozenset[str] = frozenset()
 
 
 def _text(p: Mapping[str, Any], key: str) -> str:
@@ -75,16 +87,42 @@ def _text(p: Mapping[str, Any], key: str) -> str:
 
 # --- guards: pure, each returns the broken rule or None ------------------------------------------
 def plan_written(f: CaseFacts, p: Mapping[str, Any]) -> Problem | None:
-    missing = [k for k in ("weakness_analysis", "development_plan") if not (_text(p, k) or getattr(f, k).strip())]
+    has = {"weakness_analysis": bool(_text(p, "weakness_analysis") or f.weakness_analysis.strip()),
+           "development_plan": bool(_text(p, "development_plan") or f.development_plan.strip()
+                                    or p.get("development_plan_items") or f.plan_items)}
+    missing = [k for k, ok in has.items() if not ok]
     if missing:
         return Problem(missing[0], "ต้องวิเคราะห์จุดอ่อนและจัดทำแผนพัฒนารายบุคคล",
                        "a weakness analysis and an individual development plan are required")
     return None
 
 
+def plan_not_signed_yet(f: CaseFacts, p: Mapping[str, Any]) -> Problem | None:
+    if f.caller_roles & PLAN_PARTIES <= f.plan_signed_by:
+        return Problem("signatures", "ท่านเห็นชอบแผนฉบับนี้แล้ว", "you have already agreed to this plan")
+    return None
+
+
+def plan_agreed_by_both(f: CaseFacts, p: Mapping[str, Any]) -> Problem | None:
+    """The supervisor (the agency) and HR agree the plan jointly; the caller's own agreement
+    is given by this event."""
+    missing = PLAN_PARTIES - f.plan_signed_by - f.caller_roles
+    if missing:
+        names = {"hr": "กลุ่มงานบริหารทรัพยากรบุคคล", "supervisor": "ผู้บังคับบัญชา"}
+        return Problem("signatures", "แผนต้องได้รับความเห็นชอบร่วมกัน ยังขาด: " + ", ".join(names[m] for m in sorted(missing)),
+                       "the plan is agreed jointly; still to agree: " + ", ".join(sorted(missing)))
+    return None
+
+
+def commitment_not_signed_yet(f: CaseFacts, p: Mapping[str, Any]) -> Problem | None:
+    if f.caller_roles & {"appraisee", "supervisor"} <= f.commitment_signed_by:
+        return Problem("signatures", "ท่านลงนามคำมั่นแล้ว", "you have already signed the commitment")
+    return None
+
+
 def _earlier_settled(measure: str):
     def guard(f: CaseFacts, p: Mapping[str, Any]) -> Problem | None:
-        earlier = MEASURES[:MEASURES.index(measure)]
+        earlier = PHASES[:PHASES.index(measure)]
         open_ = [m for m in earlier if f.measures.get(m, "not_started") not in SETTLED]
         if open_:
             return Problem(f"measures.{open_[0]}",
@@ -97,7 +135,7 @@ def _earlier_settled(measure: str):
 
 
 def all_measures_settled(f: CaseFacts, p: Mapping[str, Any]) -> Problem | None:
-    open_ = [m for m in MEASURES if f.measures.get(m, "not_started") not in SETTLED]
+    open_ = [m for m in MEASURES if f.measures.get(m, "skipped") not in SETTLED]
     if open_:
         return Problem(f"measures.{open_[0]}", "ทุกมาตรการต้องดำเนินการแล้ว หรือข้ามตามที่นโยบายอนุญาต",
                        f"every measure must be done or skipped first (open: {', '.join(open_)})")
@@ -114,8 +152,9 @@ def enough_measures_done(f: CaseFacts, p: Mapping[str, Any]) -> Problem | None:
 
 def measure_named(f: CaseFacts, p: Mapping[str, Any]) -> Problem | None:
     if p.get("measure") not in MEASURES:
-        return Problem("measure", "มาตรการต้องเป็น coaching, training หรือ commitment",
-                       "measure must be one of coaching, training, commitment")
+        return Problem("measure", "มาตรการต้องเป็น " + ", ".join(MEASURES), "measure must be one of " + ", ".join(MEASURES))
+    if p.get("measure") not in f.measures:
+        return Problem("measure", "มาตรการนี้ไม่อยู่ในนโยบายของหน่วยงาน", "this measure is not one of the policy's")
     return None
 
 
@@ -152,7 +191,7 @@ def skip_allowed(f: CaseFacts, p: Mapping[str, Any]) -> Problem | None:
                        f"the policy does not allow skipping {measure}")
     if f.measures.get(measure) == "done":
         return Problem("measure", f"{MEASURE_TH[measure]} ดำเนินการแล้ว", f"{measure} is already done")
-    remaining = sum(1 for m in MEASURES if m != measure and f.measures.get(m) != "skipped")
+    remaining = sum(1 for m, status in f.measures.items() if m != measure and status != "skipped")
     if remaining < f.rules.min_measures:
         return Problem("measure", f"ต้องเหลืออย่างน้อย {f.rules.min_measures} มาตรการ",
                        f"at least {f.rules.min_measures} measure(s) must remain")
@@ -208,7 +247,10 @@ MEASURING = ["plan_agreed", "coaching", "training", "commitment"]
 T = [
     # event                 from                          to                 who may fire              guards
     row("edit_plan",         OPEN_STATES[:-1],            None,              PEOPLE,                   []),
-    row("agree_plan",        ["opened"],                  "plan_agreed",     PEOPLE,                   [plan_written]),
+    row("sign_plan",         ["opened"],                  None,              PEOPLE,
+        [plan_written, plan_not_signed_yet]),
+    row("agree_plan",        ["opened"],                  "plan_agreed",     PEOPLE,
+        [plan_written, plan_agreed_by_both]),
     row("begin_coaching",    ["plan_agreed"],             "coaching",        PEOPLE,                   []),
     row("begin_training",    ["plan_agreed", "coaching"], "training",        PEOPLE,
         [_earlier_settled("training")]),
@@ -219,13 +261,15 @@ T = [
     row("skip_measure",      MEASURING,                   None,              PEOPLE,
         [measure_named, skip_allowed, reason_given]),
     row("add_evidence",      OPEN_STATES,                 None,              PEOPLE | {"appraisee"}, [evidence_given]),
-    row("sign_commitment",   ["commitment"],              None,              {"appraisee", "supervisor"}, []),
+    row("sign_commitment",   ["commitment"],              None,              {"appraisee", "supervisor"},
+        [commitment_not_signed_yet]),
     row("start_re_evaluation", MEASURING,                 "re_evaluation",   PEOPLE,
         [all_measures_settled, enough_measures_done]),
     row("record_follow_up",  ["re_evaluation"],           None,              PEOPLE,                   [note_given]),
     # The next round's announced result (fired by the system in the appraisal's transaction).
     row("close_improved",    OPEN_STATES,                 "closed_improved", {"system"},               [result_not_low]),
-    row("still_low",         OPEN_STATES,                 None,              {"system"},               [low_below_limit]),
+    # Still low: the plan is reviewed (a new revision, back to planning) and the case goes on.
+    row("still_low",         OPEN_STATES,                 "opened",          {"system"},               [low_below_limit]),
     row("escalate",          OPEN_STATES,                 "escalated",       {"system"},               [low_reaches_limit]),
     # The system flags; people decide (e.g. removal for inefficiency under the OCSC rule of 2009).
     row("record_decision",   ["escalated"],               None,              {"authority", "hr"},      [note_given]),

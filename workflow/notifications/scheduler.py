@@ -59,6 +59,7 @@ from workflow.notifications.fanout import (
 )
 from workflow.notifications.settings import Settings, from_env
 from workflow.rounds import pass_mid_round, policy_of_round
+import workflow.kinds  # noqa: F401,E402  (the jobs fire events: the kinds and their hooks)
 
 log = logging.getLogger("pmflow.scheduler")
 
