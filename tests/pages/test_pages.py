@@ -292,8 +292,14 @@ def test_low_performer_case_page(site, as_user):
     expect(hr.locator(".error-summary")).to_be_visible()
     hr.fill("#weakness_analysis", "ขาดทักษะการเขียนรายงาน")
     hr.fill("#development_plan", "สอนงาน 4 สัปดาห์ แล้วอบรม")
-    hr.get_by_role("button", name="เห็นชอบแผนพัฒนา").click()
-    expect(hr.get_by_test_id("state")).to_have_text("จัดทำแผนพัฒนาแล้ว")
+    hr.get_by_role("button", name="ลงนามแผนพัฒนา").click()  # HR's half of the joint plan
+    expect(hr.get_by_test_id("state")).to_have_text("เปิดกรณี")
+    ev = as_user("evaluator", w=w)  # the supervisor agrees it too: the plan is agreed
+    ev.goto(f"{site.url}/cases/{case.id}")
+    expect(ev.locator("#development_plan")).to_have_value("สอนงาน 4 สัปดาห์ แล้วอบรม")
+    ev.get_by_role("button", name="เห็นชอบแผนพัฒนา").click()
+    expect(ev.get_by_test_id("state")).to_have_text("จัดทำแผนพัฒนาแล้ว")
+    hr.reload()
     hr.get_by_role("button", name="เริ่มการสอนงาน").click()
     expect(hr.get_by_test_id("state")).to_have_text("การสอนงาน")
     hr.set_input_files("#ev-file", files=[{"name": "coaching.txt", "mimeType": "text/plain",
