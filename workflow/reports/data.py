@@ -7,10 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from workflow.calendar import thai_digits
 from workflow.machines.appraisal import STATES
+from workflow.milestones import not_done, tally
 from workflow.machines.low_performer import MEASURE_TH, MEASURES, STATE_TH
 from workflow.reports.distribution import distribution, guideline_gap, overall, percent, rank
 from workflow.policy import RewardRules
@@ -22,14 +23,6 @@ STATE_NAMES = {"draft": ("ร่าง", "draft"), "agreed": ("ลงนาม�
                "committee_review": ("รอกลั่นกรอง", "in committee review"),
                "reviewed": ("กลั่นกรองแล้ว", "reviewed"), "announced": ("ประกาศผลแล้ว", "announced"),
                "withdrawn": ("ถอนออก", "withdrawn")}
-# A milestone is overdue for an appraisal still in one of these states after its due date.
-NOT_YET = {
-    "agreement_signed": {"draft"},
-    "mid_round_review": {"draft", "agreed"},
-    "evaluation_submitted": {"draft", "agreed", "monitored", "evaluated"},
-    "committee_review_done": {"draft", "agreed", "monitored", "evaluated", "committee_review"},
-    "results_announced": {"draft", "agreed", "monitored", "evaluated", "committee_review", "reviewed"},
-}
 MILESTONE_SHORT_TH = {"agreement_signed": "ลงนามข้อตกลง", "mid_round_review": "ติดตามระหว่างรอบ",
                       "evaluation_submitted": "ส่งผลประเมิน", "committee_review_done": "กลั่นกรอง",
                       "results_announced": "ประกาศผล"}
@@ -134,25 +127,26 @@ def _band_name(bands: Sequence[Band], code: str | None) -> str:
 
 
 # --- round progress ------------------------------------------------------------------------------
-def round_progress(meta: Meta, units: Sequence[Unit], appraisals: Sequence[AppraisalRow],
+def round_progress(meta: Meta, units: Sequence[Unit], counts: Mapping[int, Mapping[str, int]],
                    milestones: Sequence[tuple[str, str, date]]) -> Report:
-    """Per unit: appraisals per state, and how many are overdue for each milestone passed."""
-    due = [(code, th, d) for code, th, d in milestones if code in NOT_YET]
+    """Per unit: appraisals per state, and how many are overdue for each milestone passed.
+    ``counts``: unit id -> state -> appraisals (``workflow.progress.state_counts``); the total
+    leaves withdrawn appraisals out, as the HR dashboard does."""
+    due = [(code, th, d) for code, th, d in milestones if not_done(code)]
     columns = [Column("unit", "หน่วยงาน", "unit", width=3), Column("total", "ทั้งหมด", "total", "int")]
     columns += [Column(f"state.{s}", STATE_NAMES[s][0], STATE_NAMES[s][1], "int") for s in STATES]
     columns += [Column(f"overdue.{code}", f"เกินกำหนด{MILESTONE_SHORT_TH.get(code, th)}", f"overdue: {code}", "int")
                 for code, th, d in due]
     rows, totals = [], {c.key: 0 for c in columns[1:]}
     for u in units:
-        mine = [a for a in appraisals if a.unit_id == u.id]
-        if not mine:
+        if not counts.get(u.id):
             continue
-        row: dict[str, Any] = {"unit": f"{u.code} {u.name}", "total": len(mine)}
+        t = tally(counts[u.id], [code for code, _, _ in due])
+        row: dict[str, Any] = {"unit": f"{u.code} {u.name}", "total": t.total}
         for s in STATES:
-            row[f"state.{s}"] = sum(1 for a in mine if a.state == s)
+            row[f"state.{s}"] = t.states.get(s, 0)
         for code, _, d in due:
-            row[f"overdue.{code}"] = (sum(1 for a in mine if a.state in NOT_YET[code])
-                                      if meta.today > d else 0)
+            row[f"overdue.{code}"] = t.not_done[code] if meta.today > d else 0
         for k in totals:
             totals[k] += row[k]
         rows.append(row)

@@ -16,6 +16,7 @@ from workflow.calendar import BANGKOK, thai_date
 from workflow.committees import band_codes
 from workflow.errors import InvalidInput, NotFound, Problem
 from workflow.reports import data
+from workflow.progress import state_counts
 from workflow.reports.model import Report
 from workflow.rounds import policy_of_round
 
@@ -170,7 +171,7 @@ def build(session: Session, actor: Actor, round_id: int, name: str, *, today: da
     bands = [data.Band(**b) for b in band_codes(policy)]
     units = units_of(session, org)
     builders: dict[str, Callable[[], Report]] = {
-        "progress": lambda: data.round_progress(meta, units, appraisal_rows(session, rnd), milestones_of(session, rnd)),
+        "progress": lambda: data.round_progress(meta, units, state_counts(session, rnd.id), milestones_of(session, rnd)),
         "round_report": lambda: data.round_report(meta, bands, units, appraisal_rows(session, rnd), case_rows(session, rnd),
                                                   attached_evidence(session, rnd)),
         "distribution": lambda: data.rating_distribution(meta, bands, units, appraisal_rows(session, rnd),
