@@ -24,12 +24,10 @@ from api.pages.common import (
     status_of,
 )
 from db.models import Round
-from workflow import dashboard, queries
+from workflow import dashboard, flows
 from workflow.calendar import today
 from workflow.errors import InvalidInput, Problem, WorkflowError
 from workflow.milestones import STATE_DEADLINE
-from workflow.notifications.scheduler import schedule_round
-from workflow.rounds import open_round
 
 router = APIRouter()
 
@@ -100,14 +98,12 @@ def open_round_form(request: Request, viewer: ViewerDep, session: SessionDep, po
     try:
         if problems:
             raise InvalidInput(problems)
-        queries.require_may_open_round(session, viewer.actor, form.get("org", ""))
-        opened = open_round(session, org_code=form.get("org", ""), fiscal_year=int(year), number=int(number),
-                            actor=viewer.actor)
+        opened = flows.open_round(session, org_code=form.get("org", ""), fiscal_year=int(year),
+                                  number=int(number), actor=viewer.actor)
     except WorkflowError as exc:
         session.rollback()
         errors = errors_from(exc, "open_round", known=("org", "fiscal_year", "round"))
         return render(request, "hr.html", viewer, status_of(exc), errors=errors, form=form,
                       **_context(request, session, viewer, None, today()))
-    schedule_round(opened.round.id, engine=session.get_bind())  # its reminder jobs, now
     return RedirectResponse(f"/hr?round={opened.round.id}&opened=1", status_code=303)
 

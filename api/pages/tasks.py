@@ -7,28 +7,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.deps import SessionDep
-from api.i18n import N_
-from api.pages.common import FormDep, ViewerDep, render
-from workflow import tasks
+from api.pages.common import FormDep, ViewerDep, lang_of, render
+from workflow import labels, tasks
 from workflow.calendar import today
 from workflow.notifications import inbox as inbox_service
-from workflow.notifications import pending
 
 router = APIRouter()
-# The heading of each group of tasks (`workflow.tasks.ACTIONS` gives their order).
-GROUPS = {
-    pending.SIGN_AGREEMENT: N_("Sign performance agreements"),
-    pending.CONFIRM_AGREEMENT: N_("Confirm signed agreements"),
-    pending.ASSIGN_EVALUATOR: N_("Assign an evaluator"),
-    pending.MID_ROUND_REVIEW: N_("Mid-round reviews"),
-    pending.SCORE: N_("Score appraisals"),
-    pending.ACKNOWLEDGE: N_("Acknowledge your result"),
-    pending.GIVE_OPINION: N_("Give your opinion as superior"),
-    pending.SUBMIT: N_("Submit to the committee"),
-    pending.COMMITTEE_REVIEW: N_("Review in committee"),
-    pending.ANNOUNCE: N_("Approve and announce results"),
-    pending.CASE_MEASURE: N_("Low-performer case measures"),
-}
 
 
 @router.get("/")
@@ -36,8 +20,10 @@ def tasks_page(request: Request, viewer: ViewerDep, session: SessionDep) -> Resp
     actor = viewer.actor
     day = today()
     groups = tasks.my_tasks(session, actor, day)
+    lang = lang_of(request, viewer)
+    titles = {code: labels.label(labels.ACTIONS, code, lang) for code in groups}
     inbox, _, unread = inbox_service.messages(session, actor, limit=20)
-    return render(request, "tasks.html", viewer, active="tasks", groups=groups, group_titles=GROUPS,
+    return render(request, "tasks.html", viewer, active="tasks", groups=groups, group_titles=titles,
                   inbox=inbox, unread=unread, mine=tasks.my_appraisals(session, actor), today=day)
 
 
