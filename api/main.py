@@ -22,7 +22,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     settings = get_settings()
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    _include_routers(app, settings)
+    _include_routers(app)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:
@@ -31,7 +31,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     return app
 
 
-def _include_routers(app: FastAPI, settings) -> None:  # noqa: ANN001
+def _include_routers(app: FastAPI) -> None:
     from api import auth, pages
     from api.routes import accounts, appraisals, cases, committees, inbox, orgs, policies, reports, roster, rounds
 
@@ -39,10 +39,6 @@ def _include_routers(app: FastAPI, settings) -> None:  # noqa: ANN001
               rounds.router, committees.router, cases.router, reports.router, roster.router):
         app.include_router(r)
     pages.install(app)  # /static and the web pages
-    if settings.bench_routes:
-        from api.routes import bench
-
-        app.include_router(bench.router)
 
 
 app = create_app()
