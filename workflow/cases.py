@@ -32,6 +32,7 @@ from workflow.appraisals import KIND as APPRAISAL_KIND
 from workflow.errors import InvalidInput, NotFound, Problem
 from workflow.labels import MEASURE_TH, STATE_TH, STATUS_TH
 from workflow.machines.low_performer import MACHINE, MEASURES, OPEN_STATES, CaseFacts, CaseRules
+from workflow.notifications.render import bilingual_message
 from workflow.rounds import policy_of_round
 
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
@@ -266,16 +267,9 @@ def _escalate(session, c, p, actor, held) -> Mapping[str, Any]:
     c.consecutive_low_rounds += 1
     c.flagged_for_action = True
     person = session.get(Person, c.person_id)
-    notified = notify_org_roles(
-        session, c, ("hr", "authority"),
-        subject=f"เสนอพิจารณา: {person.name_th} มีผลการปฏิบัติงานต่ำ {c.consecutive_low_rounds} รอบติดต่อกัน "
-                f"/ Flagged: {c.consecutive_low_rounds} consecutive low rounds",
-        body=(f"{person.name_th} ({person.code}) มีผลการประเมินต่ำกว่าเกณฑ์ {c.consecutive_low_rounds} รอบติดต่อกัน "
-              "ระบบได้ทำเครื่องหมายกรณีนี้เพื่อให้ผู้มีอำนาจพิจารณาดำเนินการตามกฎ ก.พ. "
-              "ว่าด้วยการสั่งให้ข้าราชการออกจากราชการกรณีไม่สามารถปฏิบัติราชการให้มีประสิทธิภาพ พ.ศ. 2552 "
-              "ระบบไม่ได้ตัดสินใจแทน\n"
-              f"{person.name_th} ({person.code}) has had {c.consecutive_low_rounds} consecutive low rounds. "
-              "The case is flagged for the authority to consider; the system decides nothing."))
+    subject, body = bilingual_message("case_escalated", {"name": person.name_th, "code": person.code,
+                                                         "rounds": c.consecutive_low_rounds})
+    notified = notify_org_roles(session, c, ("hr", "authority"), subject=subject, body=body)
     return {"consecutive_low_rounds": c.consecutive_low_rounds, "notified_person_ids": notified}
 
 
@@ -364,13 +358,10 @@ def open_case(session: Session, a: Appraisal) -> LowPerformerCase:
     engine.record(session, "case", c, "opened", Actor.system(),
                   {"appraisal_id": a.id, "total_percent": str(a.total_percent), "rating": a.rating_code})
     person = session.get(Person, a.person_id)
-    notify_org_roles(
-        session, c, ("hr",), extra_people=tuple(p for p in (a.evaluator_id,) if p),
-        subject=f"เปิดกรณีผู้มีผลการปฏิบัติงานต่ำ: {person.name_th} / Low-performer case opened",
-        body=(f"ผลการประเมินของ {person.name_th} ({person.code}) ร้อยละ {a.total_percent} ต่ำกว่าเกณฑ์ของนโยบาย "
-              "กรุณาร่วมกันวิเคราะห์จุดอ่อนและจัดทำแผนพัฒนารายบุคคล\n"
-              f"{person.name_th}'s result ({a.total_percent}%) meets the policy's low-performer trigger: "
-              "analyse the weaknesses and agree a development plan."))
+    subject, body = bilingual_message("case_opened", {"name": person.name_th, "code": person.code,
+                                                      "total": a.total_percent})
+    notify_org_roles(session, c, ("hr",), extra_people=tuple(p for p in (a.evaluator_id,) if p),
+                     subject=subject, body=body)
     return c
 
 

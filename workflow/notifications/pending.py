@@ -24,7 +24,7 @@ REPORT_MILESTONES = (milestones.LOW_PERFORMER_REPORT,)
 CLOSED_CASE_STATES = CASE_MACHINE.final
 DONE_MEASURES = frozenset(SETTLED)
 
-# action codes (the templates carry their Thai and English wording)
+# action codes (`workflow.labels.ACTIONS` carries their Thai and English wording)
 SIGN_AGREEMENT = "sign_agreement"
 CONFIRM_AGREEMENT = "confirm_agreement"
 ASSIGN_EVALUATOR = "assign_evaluator"

@@ -1,7 +1,8 @@
 """The one template environment: sandboxed, autoescaping (HTML), Thai dates as filters.
 
 Templates live in ``templates/``: ``<kind>.<locale>.txt`` (plain text, the first line is the
-subject) and ``<kind>.<locale>.html`` (the HTML part of an email), locale ``th`` or ``en``.
+subject) and ``<kind>.<locale>.html`` (the HTML part of an email), locale ``th`` or ``en``; the
+low-performer case's inbox messages (``case_opened``, ``case_escalated``) are text only.
 """
 from __future__ import annotations
 
@@ -66,7 +67,21 @@ def render(digest: Digest, *, base_url: str = "", digits: str = "arabic") -> Ren
 
 
 def render_template(name: str, locale: str, context: dict) -> Rendered:
+    subject, body = render_text(name, locale, context)
+    html = ENV.get_template(f"{name}.{locale}.html").render(context)
+    return Rendered(subject, body, html)
+
+
+def render_text(name: str, locale: str, context: dict) -> tuple[str, str]:
+    """Subject (the template's first line) and plain-text body of ``<name>.<locale>.txt``."""
     text = ENV.get_template(f"{name}.{locale}.txt").render(context)
     subject, _, body = text.partition("\n")
-    html = ENV.get_template(f"{name}.{locale}.html").render(context)
-    return Rendered(subject.strip(), body.lstrip("\n"), html)
+    return subject.strip(), body.lstrip("\n")
+
+
+def bilingual_message(name: str, context: dict) -> tuple[str, str]:
+    """A message for a reader of either language (an inbox row): subject "Thai / English", the
+    Thai body, then the English one."""
+    th_subject, th_body = render_text(name, "th", context)
+    en_subject, en_body = render_text(name, "en", context)
+    return f"{th_subject} / {en_subject}", f"{th_body.rstrip()}\n{en_body.rstrip()}"
