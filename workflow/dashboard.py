@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from db.models import Milestone, OrgUnit, Round
-from workflow import cases, progress, queries
+from workflow import cases, progress, queries, rounds
 from workflow.access import Actor
 from workflow.calendar import fiscal_year_of
 
@@ -41,11 +41,6 @@ def openable_orgs(session: Session, actor: Actor) -> list[OrgUnit]:
     return [u for u in rows if u.policy_version_id is not None or u.path in paths]
 
 
-def milestones_of(session: Session, round_id: int) -> list[Milestone]:
-    return list(session.execute(select(Milestone).where(Milestone.round_id == round_id)
-                                .order_by(Milestone.due_on, Milestone.id)).scalars())
-
-
 @dataclass
 class Dashboard:
     rounds: list[tuple[Round, OrgUnit]]
@@ -67,13 +62,13 @@ class Dashboard:
 
 def hr_dashboard(session: Session, actor: Actor, round_id: int | None, today: date) -> Dashboard:
     """The chosen round (or the newest) as HR follows it."""
-    rounds = hr_rounds(session, actor)
-    chosen = next(((r, o) for r, o in rounds if r.id == round_id), rounds[0] if rounds else None)
-    out = Dashboard(rounds, chosen, openable_orgs(session, actor), fiscal_year_of(today),
+    followed = hr_rounds(session, actor)
+    chosen = next(((r, o) for r, o in followed if r.id == round_id), followed[0] if followed else None)
+    out = Dashboard(followed, chosen, openable_orgs(session, actor), fiscal_year_of(today),
                     1 if today.month >= 10 or today.month <= 3 else 2)
     if chosen:
         rnd = chosen[0]
-        out.milestones = milestones_of(session, rnd.id)
+        out.milestones = rounds.milestones_of(session, rnd.id)
         out.units, out.overall = progress.round_progress(session, rnd.id, [m.code for m in out.milestones])
         out.overdue_total, out.overdue = queries.list_appraisals(
             session, actor, queries.AppraisalFilter(round_id=rnd.id, overdue=True), limit=OVERDUE_LIMIT, today=today)

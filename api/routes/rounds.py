@@ -6,13 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from api.deps import ActorDep, SessionDep
 from api.errors import responses
 from api.schemas import Page, UtcDateTime
-from db.models import Milestone, Round
-from workflow import flows, queries
+from db.models import Round
+from workflow import flows, queries, rounds
 from workflow.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["rounds"])
@@ -66,9 +65,7 @@ class RoundOpenedOut(RoundOut):
 
 
 def _milestones(session, round_id: int) -> list[MilestoneOut]:  # noqa: ANN001
-    rows = session.execute(select(Milestone).where(Milestone.round_id == round_id)
-                           .order_by(Milestone.due_on, Milestone.id)).scalars()
-    return [MilestoneOut.model_validate(m) for m in rows]
+    return [MilestoneOut.model_validate(m) for m in rounds.milestones_of(session, round_id)]
 
 
 def _round(r: Round, milestones: list[MilestoneOut]) -> dict:
