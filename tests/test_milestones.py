@@ -32,3 +32,10 @@ def test_tally_leaves_withdrawn_out_and_counts_each_milestone():
     assert t.done["agreement_signed"] == 4 and t.done["results_announced"] == 3
     assert milestones.tally({"draft": 1}, ["agreement_signed", "low_performer_report"]).not_done == {
         "agreement_signed": 1}
+
+
+def test_passed_is_the_complement_of_not_done_for_counted_states():
+    for m in milestones.ORDER:
+        for s in STATES:
+            assert milestones.passed(s, m) == (s not in milestones.not_done(m) and s != "withdrawn")
+    assert milestones.passed("announced", "results_announced") and not milestones.passed("reviewed", "results_announced")

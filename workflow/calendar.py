@@ -46,6 +46,11 @@ def fiscal_year_of(day: date) -> int:
     return day.year + BE_OFFSET + (1 if day.month >= 10 else 0)
 
 
+def round_of(day: date) -> tuple[int, int]:
+    """The (B.E. fiscal year, round number) a day falls in: round 1 is October to March."""
+    return fiscal_year_of(day), 1 if day.month >= 10 or day.month <= 3 else 2
+
+
 def thai_digits(text: str) -> str:
     return text.translate(_THAI_DIGITS)
 

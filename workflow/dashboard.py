@@ -13,7 +13,7 @@ from sqlmodel import Session
 from db.models import Milestone, OrgUnit, Round
 from workflow import cases, progress, queries, rounds
 from workflow.access import Actor
-from workflow.calendar import fiscal_year_of
+from workflow.calendar import round_of
 
 OVERDUE_LIMIT = 200  # the overdue list shows this many; the total is counted in full
 
@@ -64,8 +64,7 @@ def hr_dashboard(session: Session, actor: Actor, round_id: int | None, today: da
     """The chosen round (or the newest) as HR follows it."""
     followed = hr_rounds(session, actor)
     chosen = next(((r, o) for r, o in followed if r.id == round_id), followed[0] if followed else None)
-    out = Dashboard(followed, chosen, openable_orgs(session, actor), fiscal_year_of(today),
-                    1 if today.month >= 10 or today.month <= 3 else 2)
+    out = Dashboard(followed, chosen, openable_orgs(session, actor), *round_of(today))
     if chosen:
         rnd = chosen[0]
         out.milestones = rounds.milestones_of(session, rnd.id)

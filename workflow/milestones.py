@@ -33,6 +33,11 @@ NOT_DONE: dict[str, frozenset[str]] = {
 UNCOUNTED = frozenset({"withdrawn"})
 
 
+def passed(state: str, milestone: str) -> bool:
+    """Whether an appraisal in this state is past the milestone (a withdrawn one never is)."""
+    return state not in UNCOUNTED and state not in NOT_DONE[milestone]
+
+
 def not_done(milestone: str) -> frozenset[str]:
     """The states still short of this milestone (none for a milestone about cases or reports)."""
     return NOT_DONE.get(milestone, frozenset())

@@ -13,8 +13,9 @@ from workflow.calendar import thai_digits
 from workflow.machines.appraisal import STATES
 from workflow import labels
 from workflow.labels import MEASURE_TH, STATE_TH, STATUS_TH
+from workflow.machines.low_performer import MACHINE as CASE_MACHINE
 from workflow.machines.low_performer import MEASURES
-from workflow.milestones import not_done, tally
+from workflow.milestones import UNCOUNTED, not_done, passed, tally
 from workflow.reports.distribution import distribution, guideline_gap, overall, percent, rank
 from workflow.policy import RewardRules
 from workflow.reports.model import Column, Report, Table
@@ -293,18 +294,17 @@ def kpi_cascade(meta: Meta, rows: Sequence[CascadeRow]) -> Report:
 
 # --- the round report to the parent organisation (Ubon's forms) ----------------------------------
 def _live(a: AppraisalRow) -> bool:
-    return a.state != "withdrawn"
+    return a.state not in UNCOUNTED
 
 
-PAST_DRAFT = {"agreed", "monitored", "evaluated", "committee_review", "reviewed", "announced"}
 # (code, stage, step th, step en, done?, evidence sentence) following seed 001's report form.
 STEPS: list[tuple[str, str, str, str, Callable[[AppraisalRow], bool], Callable[[list[AppraisalRow]], str]]] = [
     ("cascade", "๑ การวางแผนการปฏิบัติงาน", "ถ่ายทอดเป้าหมายองค์กรและหน่วยงาน", "organisation goals cascaded",
      lambda a: a.cascaded_kpis > 0, lambda rows: f"ตัวชี้วัดรายบุคคลที่ถ่ายทอดจากองค์กร {sum(a.cascaded_kpis for a in rows)} ตัว"),
     ("agreement", "๑ การวางแผนการปฏิบัติงาน", "ตกลงร่วมกันเกี่ยวกับเป้าหมายและตัวชี้วัดผลงาน", "performance agreement signed",
-     lambda a: a.state in PAST_DRAFT, lambda rows: f"ข้อตกลงที่ลงนามทั้งสองฝ่าย {sum(a.agreement_signed for a in rows)} ฉบับ"),
+     lambda a: passed(a.state, "agreement_signed"), lambda rows: f"ข้อตกลงที่ลงนามทั้งสองฝ่าย {sum(a.agreement_signed for a in rows)} ฉบับ"),
     ("monitoring", "๒ การติดตามและพัฒนา", "ติดตามงานอย่างต่อเนื่อง สนับสนุนและช่วยเหลือ", "monitoring during the round",
-     lambda a: a.state in PAST_DRAFT - {"agreed"}, lambda rows: f"บันทึกการติดตามผล {sum(a.progress_notes for a in rows)} รายการ"),
+     lambda a: passed(a.state, "mid_round_review"), lambda rows: f"บันทึกการติดตามผล {sum(a.progress_notes for a in rows)} รายการ"),
     ("feedback", "๒ การติดตามและพัฒนา", "ให้คำแนะนำ สอนงาน และข้อมูลป้อนกลับ", "coaching and feedback notes",
      lambda a: a.progress_notes > 0, lambda rows: f"ผู้ที่มีบันทึกความก้าวหน้า {sum(a.progress_notes > 0 for a in rows)} คน"),
     ("evaluation", "๓ การประเมินผลการปฏิบัติงาน", "ประเมินผลสัมฤทธิ์ของงานและสมรรถนะ", "results and competencies scored",
@@ -317,8 +317,8 @@ STEPS: list[tuple[str, str, str, str, Callable[[AppraisalRow], bool], Callable[[
     ("superior_opinion", "๓ การประเมินผลการปฏิบัติงาน", "ผู้บังคับบัญชาเหนือขึ้นไปให้ความเห็น", "superior's opinion given",
      lambda a: a.superior_opinion, lambda rows: f"ความเห็นผู้บังคับบัญชาเหนือขึ้นไป {sum(a.superior_opinion for a in rows)} ฉบับ"),
     ("committee", "๓ การประเมินผลการปฏิบัติงาน", "คณะกรรมการกลั่นกรองผลการประเมิน", "screening committee review",
-     lambda a: a.state in ("reviewed", "announced"),
-     lambda rows: f"ผ่านการกลั่นกรอง {sum(a.state in ('reviewed', 'announced') for a in rows)} ฉบับ (บันทึกการพิจารณาในประวัติ)"),
+     lambda a: passed(a.state, "committee_review_done"),
+     lambda rows: f"ผ่านการกลั่นกรอง {sum(passed(a.state, 'committee_review_done') for a in rows)} ฉบับ (บันทึกการพิจารณาในประวัติ)"),
     ("announcement", "๓ การประเมินผลการปฏิบัติงาน", "ประกาศผลการประเมิน", "results announced",
      lambda a: a.state == "announced", lambda rows: f"ประกาศผลแล้ว {sum(a.state == 'announced' for a in rows)} ราย"),
 ]
@@ -336,7 +336,7 @@ def _measure_cell(status: str, evidence: int) -> str:
 
 
 def _follow_up_status(c: CaseRow) -> str:
-    if c.state in ("closed_improved", "escalated"):
+    if c.state in CASE_MACHINE.final:
         return "done"
     if c.state == "re_evaluation":
         return "done" if c.follow_up_notes else "in_progress"
