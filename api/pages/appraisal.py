@@ -29,11 +29,11 @@ from api.pages.common import (
     render,
     status_of,
 )
-from workflow import appraisal_view, engine, scoring
+from workflow import appraisal_detail, engine, scoring
 from workflow.appraisals import competencies_of, kpis_of
 from workflow.errors import NotFound, WorkflowError
 from workflow.machines.appraisal import MACHINE
-from workflow.appraisal_view import AppraisalView, hand_over_candidates
+from workflow.appraisal_detail import AppraisalDetail, hand_over_candidates
 from workflow.queries import appraisal_for
 from workflow.rounds import policy_of_round
 
@@ -157,7 +157,7 @@ def _rows_for_editor(kpis: list[Any], form: dict[str, str] | None) -> list[KpiRo
                    k.evidence, k.level) for k in kpis]
 
 
-def page_context(session: Session, viewer: Viewer, v: AppraisalView, lang: str,
+def page_context(session: Session, viewer: Viewer, v: AppraisalDetail, lang: str,
                  errors: FormErrors | None = None, form: dict[str, str] | None = None) -> dict[str, Any]:
     errors = errors or FormErrors()
     a, kpis, comps, events = v.appraisal, v.kpis, v.competencies, v.events
@@ -196,7 +196,7 @@ def _as_weight(value: Any) -> int:
 def appraisal_page(request: Request, appraisal_id: int, viewer: ViewerDep, session: SessionDep,
                    done: str | None = None) -> Response:
     try:
-        v = appraisal_view.view(session, viewer.actor, appraisal_id)
+        v = appraisal_detail.detail(session, viewer.actor, appraisal_id)
     except NotFound:
         return not_found(request, viewer)
     lang = lang_of(request, viewer)
@@ -223,7 +223,7 @@ def appraisal_event(request: Request, appraisal_id: int, event: str, viewer: Vie
     except WorkflowError as exc:
         session.rollback()
         errors = errors_from(exc, event, field_mapper(kpi_index))
-        v = appraisal_view.view(session, viewer.actor, appraisal_id)
+        v = appraisal_detail.detail(session, viewer.actor, appraisal_id)
         lang = lang_of(request, viewer)
         return render(request, "appraisal.html", viewer, status_of(exc),
                       **page_context(session, viewer, v, lang, errors, form))

@@ -16,8 +16,8 @@ from api.routes import events
 from api.schemas import (AppraisalOut, AppraisalSummary, CompetencyOut, EventIn, EventResult, HistoryEvent,
                          KpiOut, NoteOut, Page, PersonRef, SignatureOut)
 from db.models import Appraisal
-from workflow import appraisal_view, audit, queries
-from workflow.appraisal_view import AppraisalView
+from workflow import appraisal_detail, audit, queries
+from workflow.appraisal_detail import AppraisalDetail
 from workflow.machines.appraisal import MACHINE, STATES
 
 router = APIRouter(prefix="/api/v1", tags=["appraisals"])
@@ -39,8 +39,8 @@ def _summary_fields(a: Appraisal, person: PersonRef, roles: frozenset[str], avai
                 roles=sorted(roles), available_events=available)
 
 
-def appraisal_out(v: AppraisalView) -> AppraisalOut:
-    """Everything about one appraisal the caller may see (`workflow.appraisal_view`, as the page shows it)."""
+def appraisal_out(v: AppraisalDetail) -> AppraisalOut:
+    """Everything about one appraisal the caller may see (`workflow.appraisal_detail`, as the page shows it)."""
     a, p = v.appraisal, v.person
     return AppraisalOut(
         **_summary_fields(a, PersonRef(id=p.id, code=p.code, name_th=p.name_th, name_en=p.name_en), v.roles,
@@ -87,7 +87,7 @@ def list_appraisals(
 @router.get("/appraisals/{appraisal_id}", response_model=AppraisalOut, responses=responses(401, 404, 422),
             summary="One appraisal with its KPIs, competencies, scores and signatures")
 def get_appraisal(appraisal_id: AppraisalId, session: SessionDep, actor: ActorDep) -> AppraisalOut:
-    return appraisal_out(appraisal_view.view(session, actor, appraisal_id))
+    return appraisal_out(appraisal_detail.detail(session, actor, appraisal_id))
 
 
 def history_out(session: Session, kind: str, entity_id: int) -> list[HistoryEvent]:

@@ -23,7 +23,7 @@ class Note(NamedTuple):
 
 
 @dataclass(frozen=True)
-class AppraisalView:
+class AppraisalDetail:
     appraisal: Appraisal
     roles: frozenset[str]  # the caller's roles that let them see it
     events: list[str]  # the events the caller may fire now (guards are checked when fired)
@@ -39,7 +39,7 @@ class AppraisalView:
     history: list[Event]
 
 
-def view(session: Session, actor: Actor, appraisal_id: int) -> AppraisalView:
+def detail(session: Session, actor: Actor, appraisal_id: int) -> AppraisalDetail:
     """The appraisal as this caller may see it; NotFound if it is not theirs to see."""
     a, roles = appraisal_for(session, actor, appraisal_id)
     signatures = list(session.execute(select(Signature).where(Signature.appraisal_id == a.id)
@@ -47,7 +47,7 @@ def view(session: Session, actor: Actor, appraisal_id: int) -> AppraisalView:
     notes = [Note(n, name) for n, name in session.execute(
         select(ProgressNote, Person.name_th).outerjoin(Person, Person.id == ProgressNote.author_person_id)
         .where(ProgressNote.appraisal_id == a.id).order_by(ProgressNote.id)).all()]
-    return AppraisalView(
+    return AppraisalDetail(
         appraisal=a, roles=roles, events=MACHINE.allowed(a.state, roles), person=session.get(Person, a.person_id),
         unit=session.get(OrgUnit, a.org_unit_id), round=session.get(Round, a.round_id),
         evaluator=session.get(Person, a.evaluator_id) if a.evaluator_id else None,
