@@ -22,3 +22,12 @@ def test_thai_dates():
 def test_bad_round(fy, n):
     with pytest.raises(InvalidInput):
         round_dates(fy, n)
+
+
+def test_round_of_a_day():
+    from datetime import date
+
+    from workflow.calendar import round_of
+
+    assert round_of(date(2025, 10, 1)) == (2569, 1) and round_of(date(2026, 3, 31)) == (2569, 1)
+    assert round_of(date(2026, 4, 1)) == (2569, 2) and round_of(date(2026, 9, 30)) == (2569, 2)

@@ -15,6 +15,8 @@ THAI_MONTHS = ("มกราคม", "กุมภาพันธ์", "มี�
                "กรกฎาคม", "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม")
 THAI_MONTHS_SHORT = ("ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.",
                      "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.")
+EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+             "September", "October", "November", "December")
 _THAI_DIGITS = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
 
 
@@ -44,6 +46,11 @@ def fiscal_year_of(day: date) -> int:
     return day.year + BE_OFFSET + (1 if day.month >= 10 else 0)
 
 
+def round_of(day: date) -> tuple[int, int]:
+    """The (B.E. fiscal year, round number) a day falls in: round 1 is October to March."""
+    return fiscal_year_of(day), 1 if day.month >= 10 or day.month <= 3 else 2
+
+
 def thai_digits(text: str) -> str:
     return text.translate(_THAI_DIGITS)
 
@@ -53,3 +60,8 @@ def thai_date(day: date, *, digits: str = "arabic", short: bool = False) -> str:
     months = THAI_MONTHS_SHORT if short else THAI_MONTHS
     text = f"{day.day} {months[day.month - 1]} {day.year + BE_OFFSET}"
     return thai_digits(text) if digits == "thai" else text
+
+
+def en_date(day: date) -> str:
+    """e.g. 31 March 2026 (the same in every server locale)."""
+    return f"{day.day} {EN_MONTHS[day.month - 1]} {day.year}"

@@ -31,9 +31,9 @@ from db.raw import Raw
 from workflow import audit, engine
 from workflow.access import Actor
 from workflow.errors import InvalidInput, NotFound, Problem
-from workflow.machines.low_performer import (MACHINE, MEASURE_TH, MEASURES, OPEN_STATES, PHASES, STATE_TH,
-                                             STATUS_TH, CaseFacts, CaseRules)
-from workflow.notifications.render import render_template
+from workflow.labels import MEASURE_TH, STATE_TH, STATUS_TH
+from workflow.machines.low_performer import MACHINE, MEASURES, OPEN_STATES, PHASES, CaseFacts, CaseRules
+from workflow.notifications.render import render_text
 from workflow.rounds import policy_by_version
 
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
@@ -356,9 +356,9 @@ def notify(raw: Raw, case_id: int, people: list[int], template: str, context: di
     """An inbox message to each person, in their language, from a template."""
     for person_id, locale in raw.all(
             f"SELECT id, locale FROM person WHERE id IN ({', '.join(['%s'] * len(people))})", people) if people else ():
-        text = render_template(template, "en" if locale == "en" else "th", context)
+        subject, body = render_text(template, "en" if locale == "en" else "th", context)
         raw.insert("inbox_message", engine.with_defaults(InboxMessage, {
-            "person_id": person_id, "subject": text.subject[:500], "body": text.text, "link": f"/cases/{case_id}"}))
+            "person_id": person_id, "subject": subject[:500], "body": body, "link": f"/cases/{case_id}"}))
 
 
 def org_role_people(raw: Raw, org_path: str, role_names: tuple[str, ...]) -> list[int]:

@@ -40,10 +40,6 @@ class DemoResult:
     round: RoundOpened | None
 
 
-def current_round(today: date) -> tuple[int, int]:
-    return calendar.fiscal_year_of(today), 1 if today.month >= 10 or today.month <= 3 else 2
-
-
 def build(session: Session, *, today: date | None = None) -> DemoResult:
     if session.execute(select(OrgUnit.id).where(OrgUnit.code == DEMO_ORG)).first():
         return DemoResult(False, 0, {}, None)
@@ -104,7 +100,7 @@ def build(session: Session, *, today: date | None = None) -> DemoResult:
     people = next(counter) - 1
     session.commit()
 
-    fiscal_year, number = current_round(today or date.today())
+    fiscal_year, number = calendar.round_of(today or calendar.today())
     opened = open_round(session, org_code=DEMO_ORG, fiscal_year=fiscal_year, number=number,
                         actor=Actor.system())
     committee = Committee(org_unit_id=province.id, round_id=opened.round.id)

@@ -17,21 +17,13 @@ from sqlmodel import Session
 
 from db.models import (Account, Appraisal, Committee, CommitteeMember, Milestone, OrgUnit, Person,
                        RoleAssignment, Round)
-from workflow import engine
+from workflow import calendar, engine
 from workflow.access import Actor, AppraisalView, appraisal_roles
 from workflow.errors import NotAllowed, NotFound
+from workflow.milestones import STATE_DEADLINE
 
 # The committee sees an appraisal only once it reaches them.
 REVIEW_STATES = frozenset({"committee_review", "reviewed", "announced"})
-# The milestone by which an appraisal should have left each state.
-STATE_DEADLINE = {
-    "draft": "agreement_signed",
-    "agreed": "mid_round_review",
-    "monitored": "evaluation_submitted",
-    "evaluated": "evaluation_submitted",
-    "committee_review": "committee_review_done",
-    "reviewed": "results_announced",
-}
 
 
 def seen_roles(roles: frozenset[str], state: str) -> frozenset[str]:
@@ -127,7 +119,7 @@ def list_appraisals(session: Session, actor: Actor, f: AppraisalFilter, *, limit
             return 0, []
         where.append(Appraisal.org_unit_id.in_(select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path))))
     if f.overdue is not None:
-        clause = _overdue(today or date.today())
+        clause = _overdue(today or calendar.today())
         where.append(clause if f.overdue else ~clause)
     total = session.execute(select(func.count()).select_from(Appraisal).where(*where)).scalar_one()
     page = [Appraisal.id > after] if after is not None else []

@@ -72,6 +72,12 @@ def policy_of_round(session: Session, round_id: int) -> Policy:
     return policy if policy is not None else policy_of_version(session.get(PolicyVersion, found.id))
 
 
+def milestones_of(session: Session, round_id: int) -> list[Milestone]:
+    """The round's milestones, in the order they fall due."""
+    return list(session.execute(select(Milestone).where(Milestone.round_id == round_id)
+                                .order_by(Milestone.due_on, Milestone.id)).scalars())
+
+
 def policy_version_for_org(session: Session, org: OrgUnit) -> PolicyVersion:
     for unit in orgs.ancestors(session, org):  # nearest first
         if unit.policy_version_id is not None:

@@ -6,15 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from api.deps import ActorDep, SessionDep
 from api.errors import responses
 from api.schemas import Page, UtcDateTime
-from db.models import Milestone, Round
-from workflow import queries, rounds
+from db.models import Round
+from workflow import flows, queries, rounds
 from workflow.errors import NotFound
-from workflow.notifications.scheduler import schedule_round
 
 router = APIRouter(prefix="/api/v1", tags=["rounds"])
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -67,9 +65,7 @@ class RoundOpenedOut(RoundOut):
 
 
 def _milestones(session, round_id: int) -> list[MilestoneOut]:  # noqa: ANN001
-    rows = session.execute(select(Milestone).where(Milestone.round_id == round_id)
-                           .order_by(Milestone.due_on, Milestone.id)).scalars()
-    return [MilestoneOut.model_validate(m) for m in rows]
+    return [MilestoneOut.model_validate(m) for m in rounds.milestones_of(session, round_id)]
 
 
 def _round(r: Round, milestones: list[MilestoneOut]) -> dict:
@@ -107,10 +103,8 @@ def list_milestones(round_id: Id, session: SessionDep, actor: ActorDep) -> list[
              responses=responses(401, 403, 404, 409, 413, 422),
              summary="Open a round: milestones from the policy, a draft appraisal for everyone (HR/admin)")
 def open_round(body: RoundIn, session: SessionDep, actor: ActorDep) -> RoundOpenedOut:
-    queries.require_may_open_round(session, actor, body.org_code)
-    opened = rounds.open_round(session, org_code=body.org_code, fiscal_year=body.fiscal_year, number=body.number,
-                               actor=actor)
-    schedule_round(opened.round.id, engine=session.get_bind())  # its reminder jobs, now rather than at the next sync
+    opened = flows.open_round(session, org_code=body.org_code, fiscal_year=body.fiscal_year, number=body.number,
+                              actor=actor)
     return RoundOpenedOut(**_round(opened.round, [MilestoneOut.model_validate(m) for m in opened.milestones]),
                           appraisals=opened.appraisals,
                           without_evaluator=[WithoutEvaluator(person_id=i, code=c, name=n)
