@@ -43,6 +43,8 @@ def _include_routers(app: FastAPI, settings) -> None:  # noqa: ANN001
     app.include_router(orgs.router)
     app.include_router(accounts.router)
     app.include_router(policies.router)
+    from api.routes import org_policy  # an organisation's own policy
+    app.include_router(org_policy.router)
     app.include_router(rounds.router)
     app.include_router(committees.router)
     from api.routes import cases, reports, roster, screening  # issue 4: cases, committee work, reports, roster
