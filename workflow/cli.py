@@ -118,8 +118,11 @@ def policy_check(file: Path) -> None:
         policy = load_file(file)
     except WorkflowError as exc:
         _fail(exc)
+    rows = policy.provenance()
+    defaults = sum(1 for _, _, source in rows if source == "default")
     typer.echo(f"ok: {policy.code} ({policy.name_en}); weights {policy.weights.results}/"
-               f"{policy.weights.competencies}; low performer by {policy.low_performer.trigger}")
+               f"{policy.weights.competencies}; low performer by {policy.low_performer.trigger}; "
+               f"{len(rows) - defaults} values from notices, {defaults} defaults")
 
 
 def _cli_actor():  # noqa: ANN202

@@ -324,6 +324,31 @@ class Policy(_Strict):
     def is_default(self, key: str) -> bool:
         return self.source_of(key) == DEFAULT
 
+    def provenance(self) -> list[tuple[str, str, str]]:
+        """(key, the value in short, where it comes from) for every value HR decides on."""
+        data = self.model_dump(mode="json")
+        keys = [*PROVENANCE_KEYS[:PROVENANCE_KEYS.index("reminders")],
+                *(f"milestones.{m}.days" for m in MILESTONES), *PROVENANCE_KEYS[PROVENANCE_KEYS.index("reminders"):]]
+        out = []
+        for key in keys:
+            value: object = data
+            for part in key.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            if value in (None, {}, [], ""):
+                continue
+            if key.startswith("milestones."):
+                rule = self.milestones[key.split(".")[1]]
+                value = f"{'start' if rule.anchor == 'start' else 'end'} {rule.days:+d} days"
+                if rule.covers:
+                    code = key.split(".")[1]
+                    out.append((f"milestones.{code}.covers", rule.covers, self.source_of(f"milestones.{code}.covers")))
+            elif key.startswith("bands."):
+                value = ", ".join(f"{b['code']} >= {b['min']}" for b in value)  # type: ignore[union-attr]
+            elif key == "low_performer.escalation_rules":
+                value = "; ".join(f"{t}: {self.low_performer.escalation_rule(t)[1]}" for t in STAFF_TYPES)
+            out.append((key, value if isinstance(value, str) else _short(value), self.source_of(key)))
+        return out
+
     def expected_competency_level(self, position_level: str) -> int:
         return self.competency_levels.get((position_level or "").strip(), self.competency_level_default)
 
@@ -355,6 +380,24 @@ class Policy(_Strict):
             code: (round_start if rule.anchor == "start" else round_end) + timedelta(days=rule.days)
             for code, rule in self.milestones.items()
         }
+
+
+# The values the HR page lists with their provenance (milestones are added one by one).
+PROVENANCE_KEYS = (
+    "weights", "bands.civil_servant", "bands.permanent_employee", "bands.government_employee",
+    "bands.other_state_official", "superior_levels", "low_performer.trigger", "low_performer.ratings",
+    "low_performer.below_percent", "low_performer.measures", "low_performer.min_measures",
+    "low_performer.skippable", "low_performer.escalate_after_rounds", "low_performer.escalation_rules",
+    "reminders", "reward.percent_by_rating", "reward.steps_by_rating", "competency_levels",
+    "competency_level_default")
+
+
+def _short(value: object) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_short(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(_short(v) for v in value)
+    return str(value)
 
 
 def parse(text: str, where: str = "policy") -> Policy:
