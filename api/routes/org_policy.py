@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ActorDep, SessionDep
 from api.errors import responses
@@ -22,6 +22,8 @@ _TOML_BODY = {"requestBody": {"required": True, "content": {
 
 
 class PolicySetOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "org": "UDN", "policy_version_id": 7, "code": "udon_thani", "version": 2, "changed": True}]})
     org: str
     policy_version_id: int
     code: str = Field(examples=["udon_thani"])
@@ -30,6 +32,8 @@ class PolicySetOut(BaseModel):
 
 
 class AttachedOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "policy_version_id": 7, "code": "udon_thani", "version": 2, "actor": "hr", "attached_at": "2026-04-02T03:00:00Z"}]})
     policy_version_id: int
     code: str
     version: int
@@ -38,6 +42,9 @@ class AttachedOut(BaseModel):
 
 
 class ImpactOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "round_id": 3, "people": 120, "rating_changes": 4, "cases_current": 9, "cases_proposed": 6,
+        "diff": ["--- in force", "+++ proposed", "@@ -1 +1 @@", "-min = 65", "+min = 64"]}]})
     round_id: int | None = Field(description="the last announced round; null if none yet")
     people: int = 0
     rating_changes: int = 0
@@ -57,7 +64,10 @@ async def _toml_text(request: Request) -> str:
         raise InvalidInput([Problem("body", "ข้อความต้องเป็น UTF-8", "the text must be UTF-8")]) from None
 
 
-@router.get("/orgs/{code}/policy", response_class=PlainTextResponse, responses=responses(401, 403, 404, 422),
+@router.get("/orgs/{code}/policy", response_class=Response,
+            responses={200: {"description": "the TOML text in force", "content": {
+                "application/toml": {"schema": {"type": "string"}, "example": 'code = "udon_thani"\n...'}}},
+                **responses(401, 403, 404, 422)},
             summary="The policy TOML in force for the organisation (HR/admin) / นโยบายที่ใช้อยู่")
 def get_org_policy(code: Code, session: SessionDep, actor: ActorDep) -> PlainTextResponse:
     found = org_policy.in_force(session, actor, code)
