@@ -48,3 +48,22 @@ def test_a_round_sets_the_expected_competency_level_from_the_position_level(sess
     assert levels[w.people["appraisee"].id] == 3
     assert levels[w.people["other"].id] == 1
     assert levels[w.people["evaluator"].id] == 3  # no level on record: the policy's default
+
+
+def test_the_roster_accepts_the_wordings_offices_use():
+    from workflow.roster import staff_type_of
+
+    assert staff_type_of("ข้าราชการครูและบุคลากรทางการศึกษา") == "civil_servant"
+    assert staff_type_of("Teachers and educational personnel") == "civil_servant"
+    assert staff_type_of("  ครู ") == "civil_servant"
+    assert staff_type_of("เจ้าหน้าที่อื่นของรัฐ") == "other_state_official"
+    assert staff_type_of("Other state officials") == "other_state_official"
+    assert staff_type_of("permanent_employee") == "permanent_employee"
+    assert staff_type_of("พนักงานราชการ") == "government_employee"
+    assert staff_type_of("ลูกจ้างชั่วคราว") is None
+
+
+def test_other_state_officials_have_default_bands_and_a_rule():
+    p = load_preset("udon_thani")
+    assert p.band_for("other_state_official", D("75")).code == "good"
+    assert p.is_default("bands.other_state_official")
