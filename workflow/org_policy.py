@@ -19,7 +19,7 @@ from sqlmodel import Session
 from db.models import Appraisal, OrgUnit, PolicyAttachment, PolicyVersion, Round
 from workflow import orgs
 from workflow.access import Actor
-from workflow.errors import NotAllowed
+from workflow.errors import InvalidInput, NotAllowed
 from workflow.policy import Policy, content_hash, parse
 from workflow.rounds import policy_of_version, policy_version_for_org, register_policy
 
@@ -85,8 +85,8 @@ def attach(session: Session, actor: Actor, org_code: str, text: str) -> SetResul
     org = org_for_hr(session, actor, org_code)
     parse(text)  # every broken rule named, before anything is written
     try:
-        current = policy_version_for_org(session, org) if org.policy_version_id is not None else None
-        if current is not None and current.content_hash == content_hash(text):
+        current = _in_force_or_none(session, org)
+        if current is not None and current.content_hash == content_hash(text):  # its own or inherited
             session.rollback()
             return SetResult(current, False)
         pv = register_policy(session, text)
@@ -100,6 +100,13 @@ def attach(session: Session, actor: Actor, org_code: str, text: str) -> SetResul
     except BaseException:
         session.rollback()
         raise
+
+
+def _in_force_or_none(session: Session, org: OrgUnit) -> PolicyVersion | None:
+    try:
+        return policy_version_for_org(session, org)
+    except InvalidInput:  # neither it nor any parent has a policy yet
+        return None
 
 
 def diff(current: str, proposed: str) -> list[str]:

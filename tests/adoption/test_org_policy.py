@@ -136,3 +136,14 @@ def test_cli_show_then_set_round_trip(tmp_path):
     bad = run("policy", "check", str(path), ok=False)
     lines = [ln for ln in bad.stderr.splitlines() if "weights" in ln]
     assert len(lines) == 2  # the problem once, Thai on one line and English on the next
+
+
+def test_a_unit_inheriting_its_parents_policy_shows_it_and_setting_it_back_changes_nothing(session):
+    w = world(session, open_now=False)
+    found = org_policy.in_force(session, w.actors["hr"], w.unit.code)
+    assert found.inherited_from == w.org.code
+    assert not org_policy.attach(session, w.actors["hr"], w.unit.code, found.version.content).changed
+    text = found.version.content.replace("escalate_after_rounds = 2", "escalate_after_rounds = 3")
+    assert org_policy.attach(session, w.actors["hr"], w.unit.code, text).changed
+    assert org_policy.in_force(session, w.actors["hr"], w.unit.code).inherited_from is None
+    assert org_policy.in_force(session, w.actors["hr"], w.org.code).version.content == found.version.content
