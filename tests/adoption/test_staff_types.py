@@ -67,3 +67,28 @@ def test_other_state_officials_have_default_bands_and_a_rule():
     p = load_preset("udon_thani")
     assert p.band_for("other_state_official", D("75")).code == "good"
     assert p.is_default("bands.other_state_official")
+
+
+def test_a_roster_with_teachers_and_other_state_officials_imports_their_staff_types(session):
+    import csv
+    import io
+
+    from db.models import Person
+    from workflow import roster
+
+    w = world(session, "sesao12", open_now=False)
+    buf = io.StringIO()
+    out = csv.writer(buf)
+    out.writerow(["code", "name_th", "position", "position_level", "ประเภทบุคลากร", "unit code"])
+    out.writerow(["K001", "ครูสมใจ", "ครู", "ชำนาญการ", "ข้าราชการครูและบุคลากรทางการศึกษา", w.unit.code])
+    out.writerow(["K002", "นายสมาน", "เจ้าหน้าที่", "", "เจ้าหน้าที่อื่นของรัฐ", w.unit.code])
+    content = buf.getvalue().encode("utf-8")
+    assert roster.plan(session, w.actors["hr"], org_code=w.org.code, filename="s.csv", content=content).clean
+    roster.apply(session, w.actors["hr"], org_code=w.org.code, filename="s.csv", content=content)
+    types = dict(session.execute(select(Person.code, Person.staff_type).where(Person.code.in_(["K001", "K002"]))).all())
+    assert types == {"K001": "civil_servant", "K002": "other_state_official"}
+    # a round opens for them with their staff types
+    opened = open_round(session, org_code=w.org.code, fiscal_year=2569, number=1, actor=Actor.system())
+    staff = dict(session.execute(select(Person.code, Appraisal.staff_type).join(Appraisal, Appraisal.person_id == Person.id)
+                                 .where(Appraisal.round_id == opened.round.id, Person.code.in_(["K001", "K002"]))).all())
+    assert staff == types
