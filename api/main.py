@@ -34,11 +34,12 @@ def create_app(engine: Engine | None = None) -> FastAPI:
 
 def _include_routers(app: FastAPI) -> None:
     from api import auth, pages
-    from api.routes import (accounts, appraisals, cases, committees, inbox, orgs, policies, reports, roster, rounds,
-                            tasks)
+    from api.routes import (accounts, appraisals, cases, committees, inbox, org_policy, orgs, policies, reports,
+                            roster, rounds, tasks)
 
     for r in (auth.router, inbox.router, appraisals.router, orgs.router, accounts.router, policies.router,
-              rounds.router, committees.router, cases.router, reports.router, roster.router, tasks.router):
+              rounds.router, committees.router, cases.router, reports.router, roster.router, tasks.router,
+              org_policy.router):
         app.include_router(r)
     pages.install(app)  # /static and the web pages
 

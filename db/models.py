@@ -121,6 +121,19 @@ class PolicyVersion(SQLModel, table=True):
     created_at: datetime = _ts()
 
 
+class PolicyAttachment(SQLModel, table=True):
+    """An organisation attached a policy version: who and when. Every attachment is kept; the
+    organisation's `policy_version_id` is the one in force."""
+
+    __tablename__ = "policy_attachment"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    org_unit_id: int = Field(foreign_key="org_unit.id", index=True)
+    policy_version_id: int = Field(foreign_key="policy_version.id")
+    account_id: Optional[int] = Field(default=None, foreign_key="account.id")
+    actor: str = Field(max_length=300)
+    attached_at: datetime = _ts()
+
+
 class Round(SQLModel, table=True):
     __tablename__ = "round"
     __table_args__ = (UniqueConstraint("org_unit_id", "fiscal_year", "number"),)
@@ -144,6 +157,19 @@ class Milestone(SQLModel, table=True):
     due_on: date
     name_th: str = Field(default="", max_length=300)
     name_en: str = Field(default="", max_length=300)
+
+
+class MilestoneChange(SQLModel, table=True):
+    """HR moved a milestone's due date for one round: from, to, who and when."""
+
+    __tablename__ = "milestone_change"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    milestone_id: int = Field(foreign_key="milestone.id", index=True)
+    from_date: date
+    to_date: date
+    account_id: Optional[int] = Field(default=None, foreign_key="account.id")
+    actor: str = Field(max_length=300)
+    changed_at: datetime = _ts()
 
 
 # --- the appraisal -------------------------------------------------------------------------------

@@ -30,9 +30,14 @@ app.command("scheduler")(scheduler_command)
 
 
 def _fail(exc: WorkflowError) -> None:
-    typer.secho(str(exc), fg=typer.colors.RED, err=True)
-    for p in getattr(exc, "problems", []):
-        typer.secho(f"  - {p}", err=True)
+    problems = getattr(exc, "problems", [])
+    if not problems:
+        typer.secho(str(exc), fg=typer.colors.RED, err=True)
+    else:  # each problem once, one language per line
+        typer.secho(f"{len(problems)} problem(s) (พบ {len(problems)} ข้อ):", fg=typer.colors.RED, err=True)
+        for p in problems:
+            typer.secho(f"  - {p.field}: {p.th}", err=True)
+            typer.secho(f"    {p.field}: {p.en}", err=True)
     raise typer.Exit(code=2)
 
 
@@ -110,8 +115,54 @@ def policy_check(file: Path) -> None:
         policy = load_file(file)
     except WorkflowError as exc:
         _fail(exc)
+    rows = policy.provenance()
+    defaults = sum(1 for _, _, source in rows if source == "default")
     typer.echo(f"ok: {policy.code} ({policy.name_en}); weights {policy.weights.results}/"
-               f"{policy.weights.competencies}; low performer by {policy.low_performer.trigger}")
+               f"{policy.weights.competencies}; low performer by {policy.low_performer.trigger}; "
+               f"{len(rows) - defaults} values from notices, {defaults} defaults")
+
+
+def _cli_actor():  # noqa: ANN202
+    import getpass
+
+    from workflow.access import Actor
+
+    return Actor(account_id=None, person_id=None, name=f"cli:{getpass.getuser()}", is_system=True)
+
+
+@policy_app.command("show")
+def policy_show(org: str = typer.Option(..., "--org", help="organisation code")) -> None:
+    """Print the policy TOML in force for an organisation (its own, or inherited)."""
+    from workflow.org_policy import in_force
+
+    try:
+        with _session() as session:
+            found = in_force(session, _cli_actor(), org)
+    except WorkflowError as exc:
+        _fail(exc)
+    typer.echo(found.version.content, nl=False)
+
+
+@policy_app.command("set")
+def policy_set(file: Path, org: str = typer.Option(..., "--org", help="organisation code")) -> None:
+    """Validate FILE, store it as a new policy version and attach it to the organisation.
+    Rounds already open keep the version they were opened with."""
+    from workflow.org_policy import attach
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        typer.secho(f"cannot read {file}: {exc} (อ่านไฟล์ไม่ได้)", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=2) from None
+    try:
+        with _session() as session:
+            result = attach(session, _cli_actor(), org, text)
+            pv = result.version
+            typer.echo(f"{org}: {pv.code} v{pv.version} "
+                       + ("attached (applies to rounds opened from now on)" if result.changed
+                          else "already in force, nothing changed"))
+    except WorkflowError as exc:
+        _fail(exc)
 
 
 @policy_app.command("list")

@@ -16,6 +16,7 @@ from db.models import Appraisal, Committee, CommitteeMember, OrgUnit, Person, Ro
 from workflow import engine, queries
 from workflow.access import Actor
 from workflow.errors import Conflict, InvalidInput, NotAllowed, NotFound, Problem, WorkflowError
+from workflow.policy import STAFF_TYPES
 from workflow.reports.distribution import distribution, guideline_gap, overall
 from workflow.rounds import policy_of_round
 
@@ -119,7 +120,7 @@ class ReviewList:
 def band_codes(policy) -> list[dict[str, str]]:  # noqa: ANN001
     """Every band code of the policy, in order (civil servants' first), with its names."""
     seen: dict[str, dict[str, str]] = {}
-    for staff_type in ("civil_servant", "permanent_employee", "government_employee"):
+    for staff_type in STAFF_TYPES:
         for b in policy.bands.get(staff_type, ()):
             seen.setdefault(b.code, {"code": b.code, "th": b.th, "en": b.en})
     return list(seen.values())

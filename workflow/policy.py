@@ -7,6 +7,7 @@ No I/O here beyond reading the file the caller names.
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
 from datetime import date, timedelta
 from decimal import Decimal
@@ -18,8 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from workflow.errors import InvalidInput, Problem, problems_from_pydantic
 
 PRESETS_DIR = Path(__file__).parent / "presets"
-STAFF_TYPES = ("civil_servant", "permanent_employee", "government_employee")
-MEASURES = ("coaching", "training", "commitment")
+SOURCE_RE = re.compile(r"^seed \d{3}\b")
+# Teachers and educational personnel are civil servants under their own rules (DOMAIN.md); "other
+# state officials" (เจ้าหน้าที่อื่นของรัฐ) is a staff type of its own, with default bands.
+STAFF_TYPES = ("civil_servant", "permanent_employee", "government_employee", "other_state_official")
+# Measures for a low performer: coaching, training and the written commitment (seed 001, seed 000
+# 3.3); job assignment (มอบหมายงาน) and job rotation (สับเปลี่ยนหมุนเวียนงาน) from seed 002 2.2.
+MEASURES = ("coaching", "training", "commitment", "job_assignment", "job_rotation")
+Measure = Literal["coaching", "training", "commitment", "job_assignment", "job_rotation"]
 MILESTONES = (
     "agreement_signed",
     "mid_round_review",
@@ -28,7 +35,8 @@ MILESTONES = (
     "results_announced",
     "low_performer_report",
 )
-StaffType = Literal["civil_servant", "permanent_employee", "government_employee"]
+StaffType = Literal["civil_servant", "permanent_employee", "government_employee", "other_state_official"]
+DEFAULT = "default"  # the provenance of a value pmflow chose: no notice gives it
 
 
 class _Strict(BaseModel):
@@ -55,6 +63,31 @@ class Weights(_Strict):
         return self
 
 
+class RuleText(_Strict):
+    th: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+# The rule each staff type's escalation cites when a policy names none. Civil servants: seed 002
+# section 3 names the OCSC rule of 2009; the others are pmflow's reading of which law governs
+# that staff type (a default: no seed names them).
+ESCALATION_RULES: dict[str, RuleText] = {
+    "civil_servant": RuleText(
+        th="กฎ ก.พ. ว่าด้วยการสั่งให้ข้าราชการออกจากราชการกรณีไม่สามารถปฏิบัติราชการให้มีประสิทธิภาพ"
+           "และเกิดประสิทธิผล พ.ศ. 2552",
+        en="the OCSC rule of 2009 on removal for inefficiency"),
+    "government_employee": RuleText(
+        th="ระเบียบสำนักนายกรัฐมนตรีว่าด้วยพนักงานราชการ พ.ศ. 2547",
+        en="the Prime Minister's Office regulation on government employees (2004)"),
+    "permanent_employee": RuleText(
+        th="ระเบียบกระทรวงการคลังว่าด้วยลูกจ้างประจำของส่วนราชการ พ.ศ. 2537",
+        en="the Ministry of Finance regulation on permanent employees (1994)"),
+    "other_state_official": RuleText(
+        th="ระเบียบหรือสัญญาจ้างที่ใช้บังคับกับเจ้าหน้าที่ผู้นั้น",
+        en="the regulation or contract that governs the official"),
+}
+
+
 class LowPerformer(_Strict):
     """When an announced result opens a low-performer case, and what the case must do."""
 
@@ -63,11 +96,22 @@ class LowPerformer(_Strict):
     ratings: tuple[str, ...] = ()
     # trigger = "percent": a total strictly below this (per staff type) is low.
     below_percent: dict[StaffType, Decimal] = {}
-    measures: tuple[Literal["coaching", "training", "commitment"], ...] = MEASURES
-    min_measures: int = Field(1, ge=0, le=3)
-    skippable: tuple[Literal["coaching", "training", "commitment"], ...] = ()
+    measures: tuple[Measure, ...] = ("coaching", "training", "commitment")
+    min_measures: int = Field(1, ge=0, le=len(MEASURES))
+    skippable: tuple[Measure, ...] = ()
     escalate_after_rounds: int = Field(2, ge=1)
+    # The rule cited when a case escalates, per staff type; a staff type not listed takes
+    # ESCALATION_RULES' text.
+    escalation_rules: dict[StaffType, RuleText] = {}
     note: str = ""
+
+    def escalation_rule(self, staff_type: str) -> tuple[str, str]:
+        """The rule cited on escalation for this staff type: (Thai, English)."""
+        rule = self.escalation_rules.get(staff_type) or ESCALATION_RULES.get(staff_type)  # type: ignore[call-overload]
+        if rule is None:
+            raise InvalidInput([Problem("staff_type", f"ประเภทบุคลากรไม่ถูกต้อง: {staff_type}",
+                                        f"unknown staff type {staff_type!r}; one of {', '.join(STAFF_TYPES)}")])
+        return rule.th, rule.en
 
     @model_validator(mode="after")
     def _trigger_has_data(self) -> "LowPerformer":
@@ -87,6 +131,9 @@ class MilestoneRule(_Strict):
     days: int = Field(ge=-366, le=366)
     th: str
     en: str
+    # What the milestone's work covers, where that is not plainly "this round" (e.g. the
+    # low-performer report: the cases open during this round, or during the one before).
+    covers: str = ""
 
 
 class Reminders(_Strict):
@@ -133,6 +180,16 @@ class RewardRules(_Strict):
     # calculation bases by position level (Person.position_level); a level not listed: its salary
     bases: dict[str, SalaryBase] = {}
     round_up_to: int = Field(10, ge=1, le=1000)  # raises are rounded up to this many baht
+    # Staff types paid in steps of their pay scale rather than a percent of a base (permanent
+    # employees: 1 step outstanding, 0.5 step acceptable, seed 002): rating code -> steps.
+    steps_by_rating: dict[StaffType, dict[str, Decimal]] = {}
+
+    def steps_for(self, staff_type: str, rating_code: str | None) -> Decimal | None:
+        """Steps for this rating if the staff type is paid in steps, else None (a percent raise)."""
+        table = self.steps_by_rating.get(staff_type)  # type: ignore[call-overload]
+        if table is None:
+            return None
+        return table.get(rating_code or "", Decimal(0))
 
     @model_validator(mode="after")
     def _within_limits(self) -> "RewardRules":
@@ -146,14 +203,27 @@ class RewardRules(_Strict):
         return self
 
 
+def _band(code: str, th: str, en: str, low: int) -> Band:
+    return Band(code=code, th=th, en=en, min=Decimal(low))
+
+
+# Bands for other state officials where a policy gives none: the civil servants' 90/80/70/60 of
+# the OCSC scheme (a default: no seed gives bands for this staff type).
+DEFAULT_OTHER_BANDS = (
+    _band("outstanding", "ดีเด่น", "Outstanding", 90), _band("very_good", "ดีมาก", "Very good", 80),
+    _band("good", "ดี", "Good", 70), _band("fair", "พอใช้", "Fair", 60),
+    _band("needs_improvement", "ต้องปรับปรุง", "Needs improvement", 0))
+
+
 class Bands(_Strict):
     """Rating bands per staff type, highest first; contiguous, the lowest starting at 0."""
 
     civil_servant: tuple[Band, ...]
     permanent_employee: tuple[Band, ...]
     government_employee: tuple[Band, ...]
+    other_state_official: tuple[Band, ...] = DEFAULT_OTHER_BANDS
 
-    @field_validator("civil_servant", "permanent_employee", "government_employee")
+    @field_validator("civil_servant", "permanent_employee", "government_employee", "other_state_official")
     @classmethod
     def _contiguous(cls, rows: tuple[Band, ...]) -> tuple[Band, ...]:
         if not rows:
@@ -194,6 +264,37 @@ class Policy(_Strict):
     superior_levels: int = Field(1, ge=0, le=2)
     # Optional guideline distribution for the committee's calibration view: band code -> percent.
     guideline_distribution: dict[str, Decimal] = {}
+    # The expected level (1-5) of each core competency by position level (Person.position_level),
+    # set on the appraisal's competencies when a round opens; a level not listed expects
+    # `competency_level_default`.
+    competency_levels: dict[str, int] = {}
+    competency_level_default: int = Field(3, ge=1, le=5)
+    # Provenance, value by value: a key (a section or a dotted path such as "bands.civil_servant"
+    # or "low_performer.escalate_after_rounds") -> "seed NNN ..." (the notice it comes from) or
+    # "default" (pmflow chose it). The longest listed prefix of a key answers for it; a key with
+    # none is a default.
+    sources: dict[str, str] = {}
+
+    @field_validator("competency_levels")
+    @classmethod
+    def _levels_1_to_5(cls, v: dict[str, int]) -> dict[str, int]:
+        bad = [k for k, n in v.items() if not 1 <= n <= 5]
+        if bad:
+            raise ValueError(f"levels must be 1-5 (ระดับที่คาดหวังต้องอยู่ระหว่าง 1-5): {bad}")
+        return v
+
+    @field_validator("sources")
+    @classmethod
+    def _sources_named(cls, v: dict[str, str]) -> dict[str, str]:
+        fields = set(cls.model_fields)
+        unknown = [k for k in v if k.split(".")[0] not in fields]
+        if unknown:
+            raise ValueError(f"sources name unknown keys {unknown} (ไม่มีค่าชื่อ {unknown})")
+        bad = [k for k, s in v.items() if s != DEFAULT and not SOURCE_RE.match(s)]
+        if bad:
+            raise ValueError(f"sources {bad}: each is 'default' or starts 'seed NNN' "
+                             f"(ที่มาต้องเป็น default หรือ seed NNN)")
+        return v
 
     @model_validator(mode="after")
     def _cross_checks(self) -> "Policy":
@@ -209,6 +310,47 @@ class Policy(_Strict):
             if m not in self.low_performer.measures:
                 raise ValueError(f"low_performer.skippable: {m} is not one of the measures")
         return self
+
+    # --- provenance ------------------------------------------------------------------------
+    def source_of(self, key: str) -> str:
+        """Where a value comes from: 'seed NNN ...' or 'default' (see `sources`)."""
+        parts = key.split(".")
+        for n in range(len(parts), 0, -1):
+            found = self.sources.get(".".join(parts[:n]))
+            if found is not None:
+                return found
+        return DEFAULT
+
+    def is_default(self, key: str) -> bool:
+        return self.source_of(key) == DEFAULT
+
+    def provenance(self) -> list[tuple[str, str, str]]:
+        """(key, the value in short, where it comes from) for every value HR decides on."""
+        data = self.model_dump(mode="json")
+        keys = [*PROVENANCE_KEYS[:PROVENANCE_KEYS.index("reminders")],
+                *(f"milestones.{m}.days" for m in MILESTONES), *PROVENANCE_KEYS[PROVENANCE_KEYS.index("reminders"):]]
+        out = []
+        for key in keys:
+            value: object = data
+            for part in key.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            if value in (None, {}, [], ""):
+                continue
+            if key.startswith("milestones."):
+                rule = self.milestones[key.split(".")[1]]
+                value = f"{'start' if rule.anchor == 'start' else 'end'} {rule.days:+d} days"
+                if rule.covers:
+                    code = key.split(".")[1]
+                    out.append((f"milestones.{code}.covers", rule.covers, self.source_of(f"milestones.{code}.covers")))
+            elif key.startswith("bands."):
+                value = ", ".join(f"{b['code']} >= {b['min']}" for b in value)  # type: ignore[union-attr]
+            elif key == "low_performer.escalation_rules":
+                value = "; ".join(f"{t}: {self.low_performer.escalation_rule(t)[1]}" for t in STAFF_TYPES)
+            out.append((key, value if isinstance(value, str) else _short(value), self.source_of(key)))
+        return out
+
+    def expected_competency_level(self, position_level: str) -> int:
+        return self.competency_levels.get((position_level or "").strip(), self.competency_level_default)
 
     # --- rules -------------------------------------------------------------------------------
     def band_for(self, staff_type: str, total_percent: Decimal) -> Band:
@@ -238,6 +380,24 @@ class Policy(_Strict):
             code: (round_start if rule.anchor == "start" else round_end) + timedelta(days=rule.days)
             for code, rule in self.milestones.items()
         }
+
+
+# The values the HR page lists with their provenance (milestones are added one by one).
+PROVENANCE_KEYS = (
+    "weights", "bands.civil_servant", "bands.permanent_employee", "bands.government_employee",
+    "bands.other_state_official", "superior_levels", "low_performer.trigger", "low_performer.ratings",
+    "low_performer.below_percent", "low_performer.measures", "low_performer.min_measures",
+    "low_performer.skippable", "low_performer.escalate_after_rounds", "low_performer.escalation_rules",
+    "reminders", "reward.percent_by_rating", "reward.steps_by_rating", "competency_levels",
+    "competency_level_default")
+
+
+def _short(value: object) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_short(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(_short(v) for v in value)
+    return str(value)
 
 
 def parse(text: str, where: str = "policy") -> Policy:

@@ -9,6 +9,9 @@ the working out. The system suggests; HR and the authority decide the raises.
   (`percent_by_rating`, within `raise_min_percent`..`raise_max_percent`) of their calculation
   base. The base is the lower or upper base of their position level, split at the level's
   mid-point. A level without bases in the policy uses the salary, and the report says so.
+- A staff type the policy pays in steps (`steps_by_rating`: permanent employees, 1 step
+  outstanding, 0.5 step acceptable) gets its steps for the rating, not a percent: it takes
+  nothing from the pool and needs no salary on record.
 - Raises are rounded up to `round_up_to` baht. If they add up to more than the pool, every
   percent is scaled by the same factor, so the order by rating (and by rank within a rating)
   is kept; the scaled raises are rounded down, so the pool is never exceeded.
@@ -23,7 +26,7 @@ from workflow.policy import RewardRules
 from workflow.scoring import round2
 
 REVIEWED = ("reviewed", "announced")
-BaseKind = Literal["lower", "upper", "salary"]
+BaseKind = Literal["lower", "upper", "salary", "steps"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class Candidate:
     salary: Decimal | None
     position_level: str
     rating_code: str | None
+    staff_type: str = "civil_servant"
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class Raise:
     base_kind: BaseKind
     percent: Decimal  # after scaling to the pool
     amount: Decimal
+    steps: Decimal | None = None  # for a staff type paid in steps: the steps, and no amount
 
 
 @dataclass(frozen=True)
@@ -71,10 +76,13 @@ def _to_step(amount: Decimal, step: int, rounding: str) -> Decimal:
 
 
 def plan(rules: RewardRules, candidates: Iterable[Candidate]) -> RewardPlan:
-    eligible, left_out = [], []
+    eligible, left_out, in_steps = [], [], []
     for c in candidates:
+        steps = rules.steps_for(c.staff_type, c.rating_code)
         if c.state not in REVIEWED:
             left_out.append((c.key, "not reviewed by the committee (ยังไม่ผ่านการกลั่นกรอง)"))
+        elif steps is not None:
+            in_steps.append(Raise(c.key, Decimal(0), "steps", Decimal(0), Decimal(0), steps))
         elif c.salary is None or c.salary <= 0:
             left_out.append((c.key, "no salary on record (ไม่มีข้อมูลเงินเดือน)"))
         else:
@@ -97,4 +105,4 @@ def plan(rules: RewardRules, candidates: Iterable[Candidate]) -> RewardPlan:
                   _to_step(base * percent * factor / 100, rules.round_up_to, ROUND_FLOOR))
             for c, base, kind, percent, _ in wanted)
     total = sum((r.amount for r in raises), Decimal(0))
-    return RewardPlan(salaries, pool, suggested, factor, raises, total, tuple(left_out))
+    return RewardPlan(salaries, pool, suggested, factor, raises + tuple(in_steps), total, tuple(left_out))

@@ -42,9 +42,29 @@ HEADINGS = {
     "email": ("email", "e-mail", "อีเมล"),
     "salary": ("salary", "เงินเดือน", "อัตราเงินเดือน"),
 }
-STAFF_TYPES = {"civil_servant": "civil_servant", "permanent_employee": "permanent_employee",
-               "government_employee": "government_employee", "ข้าราชการ": "civil_servant",
-               "ลูกจ้างประจำ": "permanent_employee", "พนักงานราชการ": "government_employee"}
+# The wordings offices use for each staff type (compared lower-case, "_" as a space, spaces
+# collapsed). Teachers and educational personnel are civil servants under their own rules
+# (DOMAIN.md); other state officials are a staff type of their own (default bands in the policy).
+STAFF_TYPES = {
+    "civil servant": "civil_servant", "civil servants": "civil_servant", "ข้าราชการ": "civil_servant",
+    "ข้าราชการพลเรือน": "civil_servant", "ข้าราชการพลเรือนสามัญ": "civil_servant",
+    "ข้าราชการครู": "civil_servant", "ครู": "civil_servant", "บุคลากรทางการศึกษา": "civil_servant",
+    "ข้าราชการครูและบุคลากรทางการศึกษา": "civil_servant", "ครูและบุคลากรทางการศึกษา": "civil_servant",
+    "teacher": "civil_servant", "teachers": "civil_servant", "educational personnel": "civil_servant",
+    "teachers and educational personnel": "civil_servant",
+    "permanent employee": "permanent_employee", "permanent employees": "permanent_employee",
+    "ลูกจ้างประจำ": "permanent_employee",
+    "government employee": "government_employee", "government employees": "government_employee",
+    "พนักงานราชการ": "government_employee",
+    "other state official": "other_state_official", "other state officials": "other_state_official",
+    "เจ้าหน้าที่อื่นของรัฐ": "other_state_official", "เจ้าหน้าที่ของรัฐอื่น": "other_state_official",
+    "เจ้าหน้าที่อื่น": "other_state_official",
+}
+
+
+def staff_type_of(text: str) -> str | None:
+    """The staff type an office's wording names, or None."""
+    return STAFF_TYPES.get(" ".join(text.replace("_", " ").lower().split()))
 CODE = re.compile(r"^[A-Za-z0-9._/-]{1,64}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_ROWS = 200_000
@@ -206,7 +226,7 @@ def _plain(value: Any) -> Any:
 
 
 def _values(rec: dict[str, str], units: dict[str, OrgUnit], existing: dict[str, Person]) -> dict[str, Any]:
-    out: dict[str, Any] = {"name_th": rec["name_th"], "staff_type": STAFF_TYPES.get(rec["staff_type"], rec["staff_type"]),
+    out: dict[str, Any] = {"name_th": rec["name_th"], "staff_type": staff_type_of(rec["staff_type"]) or rec["staff_type"],
                            "org_unit_id": units[rec["unit"]].id if rec["unit"] in units else None}
     for key in ("position", "position_level", "email"):
         if key in rec:
@@ -246,9 +266,11 @@ def _check(n: int, rec: dict[str, str], units: dict[str, OrgUnit], in_file: dict
                             "a code is 1-64 of A-Z a-z 0-9 . _ / -"))
     if len(rec.get("name_th", "")) > 300:
         p.append(RowProblem(n, "name_th", "ยาวเกิน 300 ตัวอักษร", "longer than 300 characters"))
-    if rec.get("staff_type") and rec["staff_type"] not in STAFF_TYPES:
-        p.append(RowProblem(n, "staff_type", "ประเภทต้องเป็น ข้าราชการ ลูกจ้างประจำ หรือ พนักงานราชการ",
-                            "staff type must be civil_servant, permanent_employee or government_employee"))
+    if rec.get("staff_type") and staff_type_of(rec["staff_type"]) is None:
+        p.append(RowProblem(n, "staff_type", "ประเภทต้องเป็น ข้าราชการ (รวมครูและบุคลากรทางการศึกษา) ลูกจ้างประจำ "
+                                             "พนักงานราชการ หรือ เจ้าหน้าที่อื่นของรัฐ",
+                            "staff type must be civil_servant (teachers and educational personnel included), "
+                            "permanent_employee, government_employee or other_state_official"))
     if rec.get("unit") and rec["unit"] not in units:
         p.append(RowProblem(n, "unit", "ไม่พบหน่วยงานนี้ในองค์กรที่นำเข้า",
                             "no such unit in the organisation being imported"))

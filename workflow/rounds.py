@@ -14,7 +14,7 @@ from db.raw import Raw
 from db.models import Appraisal, Competency, Event, Milestone, OrgUnit, Person, PolicyVersion, Round, utcnow
 from workflow import audit, calendar, orgs
 from workflow.access import Actor
-from workflow.competencies import CORE_COMPETENCIES
+from workflow.competencies import opening_rows
 from workflow.errors import Conflict, InvalidInput, NotFound, Problem
 from workflow.policy import Policy, content_hash, parse
 
@@ -130,7 +130,7 @@ def _open_round(session: Session, org_code: str, fiscal_year: int, number: int, 
 
     created, missing = 0, []
     for chunk in _people_chunks(session, org):
-        created += _insert_appraisals(session, rnd, chunk, actor, policy.superior_levels)
+        created += _insert_appraisals(session, rnd, chunk, actor, policy)
         missing += [(p.id, p.code, p.name_th) for p in chunk if p.evaluator_id is None]
     audit.append(session, entity_type="round", entity_id=rnd.id, seq=1, event="open_round",
                  from_state=None, to_state="open", actor_account_id=actor.account_id, actor=actor.name,
@@ -142,7 +142,7 @@ def _open_round(session: Session, org_code: str, fiscal_year: int, number: int, 
 
 def _people_chunks(session: Session, org: OrgUnit) -> Iterator[list]:
     above = aliased(Person)  # the superior above's own superior above
-    stmt = (select(Person.id, Person.code, Person.name_th, Person.org_unit_id, Person.staff_type,
+    stmt = (select(Person.id, Person.code, Person.name_th, Person.org_unit_id, Person.staff_type, Person.position_level,
                    Person.evaluator_id, Person.superior_id, above.superior_id.label("superior2_id"))
             .join(OrgUnit, OrgUnit.id == Person.org_unit_id)
             .outerjoin(above, above.id == Person.superior_id)
@@ -179,8 +179,10 @@ def second_superior(superior_levels: int, person_id: int, superior_id: int | Non
     return above_superior
 
 
-def _insert_appraisals(session: Session, rnd: Round, people: list, actor: Actor, superior_levels: int) -> int:
+def _insert_appraisals(session: Session, rnd: Round, people: list, actor: Actor, policy: Policy) -> int:
     now = utcnow()
+    superior_levels = policy.superior_levels
+    expected = {p.id: policy.expected_competency_level(p.position_level) for p in people}
     _bulk_insert(session, Appraisal, [
         dict(round_id=rnd.id, person_id=p.id, org_unit_id=p.org_unit_id, staff_type=p.staff_type,
              evaluator_id=p.evaluator_id, superior_id=p.superior_id,
@@ -190,10 +192,7 @@ def _insert_appraisals(session: Session, rnd: Round, people: list, actor: Actor,
     ])
     ids = session.execute(select(Appraisal.id, Appraisal.person_id, Appraisal.evaluator_id).where(
         Appraisal.round_id == rnd.id, Appraisal.person_id.in_([p.id for p in people]))).all()
-    _bulk_insert(session, Competency, [
-        dict(appraisal_id=a.id, position=j, code=code, name_th=th, name_en=en, expected_level=3)
-        for a in ids for j, (code, th, en) in enumerate(CORE_COMPETENCIES)
-    ])
+    _bulk_insert(session, Competency, [row for a in ids for row in opening_rows(a.id, expected[a.person_id])])
     _bulk_insert(session, Event, [
         audit.new_event(entity_type="appraisal", entity_id=a.id, seq=1, event="open",
                         from_state=None, to_state="draft", actor_account_id=actor.account_id,

@@ -42,7 +42,8 @@ REPORTS = [("progress", N_("Round progress per unit")),
            ("announcement", N_("Outstanding and very good staff (announcement)")),
            ("ranking", N_("Ranking within each unit")),
            ("kpi_cascade", N_("KPI cascade")),
-           ("reward", N_("Raises by result (suggested)"))]
+           ("reward", N_("Raises by result (suggested)")),
+           ("low_performers", N_("Low-performer cases open during the round"))]
 FORMATS = ("xlsx", "csv", "pdf")
 
 

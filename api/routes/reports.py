@@ -15,7 +15,8 @@ from workflow.reports import evidence, forms, load, writers
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 RoundId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-ReportName = Literal["progress", "round_report", "distribution", "announcement", "ranking", "kpi_cascade", "reward"]
+ReportName = Literal["progress", "round_report", "distribution", "announcement", "ranking", "kpi_cascade", "reward",
+                     "low_performers"]
 Digits = Annotated[Literal["arabic", "thai"], Query(description="digits in dates: 31 มีนาคม 2569 or ๓๑ มีนาคม ๒๕๖๙")]
 
 

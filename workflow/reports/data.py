@@ -233,10 +233,11 @@ def _baht(v: Decimal) -> str:
 def reward(meta: Meta, bands: Sequence[Band], units: Sequence[Unit], appraisals: Sequence[AppraisalRow],
            rules: RewardRules) -> Report:
     """The suggested raises of a round (workflow/reward.py), by unit in rank order, with the pool."""
-    found = reward_plan(rules, [Candidate(a.id, a.state, a.salary, a.position_level, a.rating_code)
+    found = reward_plan(rules, [Candidate(a.id, a.state, a.salary, a.position_level, a.rating_code, a.staff_type)
                                 for a in appraisals if a.state != "withdrawn"])
     by_key = {r.key: r for r in found.raises}
-    kinds = {"lower": "ฐานล่าง / lower", "upper": "ฐานบน / upper", "salary": "เงินเดือน / salary (no base in the policy)"}
+    kinds = {"lower": "ฐานล่าง / lower", "upper": "ฐานบน / upper", "salary": "เงินเดือน / salary (no base in the policy)",
+             "steps": "ขั้นค่าจ้าง / wage steps"}
     summary = Table("pool", "วงเงินเลื่อนเงินเดือน", "raise pool",
                     [Column("item", "รายการ", "item", width=4), Column("value", "จำนวน", "value", width=2)], [
         {"item": "เงินเดือนของผู้มีสิทธิ / eligible salaries", "value": _baht(found.eligible_salaries)},
@@ -251,8 +252,11 @@ def reward(meta: Meta, bands: Sequence[Band], units: Sequence[Unit], appraisals:
         # only people in the plan: they have a salary and a raise
         items = [{"code": a.person_code, "name": a.person_name, "level": a.position_level,
                   "total_percent": a.total_percent, "rating": _band_name(bands, a.rating_code),
-                  "salary": _baht(a.salary), "base": _baht(r.base), "base_kind": kinds[r.base_kind],
-                  "percent": r.percent, "amount": _baht(r.amount)}
+                  "salary": _baht(a.salary) if a.salary is not None else "-",
+                  "base": _baht(r.base) if r.steps is None else "-", "base_kind": kinds[r.base_kind],
+                  "percent": r.percent if r.steps is None else None,
+                  "steps": f"{r.steps.normalize()} ขั้น / step(s)" if r.steps is not None else "-",
+                  "amount": _baht(r.amount) if r.steps is None else "-"}
                  for a in appraisals if a.unit_id == u.id and (r := by_key.get(a.id)) is not None]
         ranked = rank(items)
         if not ranked:
@@ -262,7 +266,7 @@ def reward(meta: Meta, bands: Sequence[Band], units: Sequence[Unit], appraisals:
                 Column("total_percent", "คะแนนรวม", "total %", "percent"), Column("rating", "ระดับผล", "rating"),
                 Column("salary", "เงินเดือน", "salary"), Column("base", "ฐานในการคำนวณ", "base"),
                 Column("base_kind", "ฐาน", "base kind", width=2), Column("percent", "ร้อยละที่เลื่อน", "raise %", "percent"),
-                Column("amount", "จำนวนเงินที่เลื่อน", "raise (baht)")]
+                Column("amount", "จำนวนเงินที่เลื่อน", "raise (baht)"), Column("steps", "ขั้นที่เลื่อน", "steps")]
         tables.append(Table(f"unit_{u.id}", f"{u.code} {u.name}", f"unit {u.code}", cols, ranked))
     left = {a.id: a for a in appraisals}
     if found.left_out:

@@ -18,10 +18,12 @@ from workflow.committees import band_codes
 from workflow.errors import InvalidInput, NotFound, Problem
 from workflow.reports import data
 from workflow.progress import state_counts
+from workflow.reports import low_performers as lp
 from workflow.reports.model import Report
 from workflow.rounds import policy_of_round
 
-REPORTS = ("progress", "round_report", "distribution", "announcement", "ranking", "kpi_cascade", "reward")
+REPORTS = ("progress", "round_report", "distribution", "announcement", "ranking", "kpi_cascade", "reward",
+           "low_performers")
 
 
 def round_for(session: Session, actor: Actor, round_id: int) -> tuple[Round, OrgUnit]:
@@ -167,10 +169,16 @@ def build(session: Session, actor: Actor, round_id: int, name: str, *, today: da
     policy = policy_of_round(session, rnd.id)
     bands = [data.Band(**b) for b in band_codes(policy)]
     units = units_of(session, org)
+    def low_performers() -> Report:
+        return lp.low_performers(meta, bands, units, lp.load_cases(session, rnd, org), rnd.id,
+                                 policy.milestones["low_performer_report"].covers)
+
     builders: dict[str, Callable[[], Report]] = {
         "progress": lambda: data.round_progress(meta, units, state_counts(session, rnd.id), milestones_of(session, rnd)),
-        "round_report": lambda: data.round_report(meta, bands, units, appraisal_rows(session, rnd), case_rows(session, rnd),
-                                                  attached_evidence(session, rnd)),
+        "round_report": lambda: _with_low_performers(
+            data.round_report(meta, bands, units, appraisal_rows(session, rnd), case_rows(session, rnd),
+                              attached_evidence(session, rnd)), low_performers()),
+        "low_performers": low_performers,
         "distribution": lambda: data.rating_distribution(meta, bands, units, appraisal_rows(session, rnd),
                                                          dict(policy.guideline_distribution)),
         "announcement": lambda: data.announcement_list(meta, bands, units, appraisal_rows(session, rnd)),
@@ -179,3 +187,11 @@ def build(session: Session, actor: Actor, round_id: int, name: str, *, today: da
         "reward": lambda: data.reward(meta, bands, units, appraisal_rows(session, rnd), policy.reward),
     }
     return builders[name]()
+
+
+def _with_low_performers(report: Report, lows: Report) -> Report:
+    """The round report carries the low-performer report's table of cases open during the round."""
+    table = lows.table("cases")
+    table.key = "low_performers"
+    report.tables.append(table)
+    return report

@@ -2,13 +2,13 @@
 develop, how, by when) and plan revisions (a still-low follow-up opens a new one).
 
 Revision ID: 0014_case_cycle
-Revises: 0006_second_superior
+Revises: 0009_adoption
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0014_case_cycle"
-down_revision = "0006_second_superior"
+down_revision = "0009_adoption"
 branch_labels = None
 depends_on = None
 
