@@ -16,7 +16,7 @@ from sqlmodel import Session
 from api.deps import ActorDep, RequiredAuthDep, SessionDep, SettingsDep
 from api.errors import ApiError, responses
 from api.schemas import UtcDateTime
-from api.settings import Settings
+from workflow.settings import Settings
 from workflow import auth_service
 from workflow.access import Actor
 

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from api.errors import ApiError
-from api.settings import Settings, get_settings
+from workflow.settings import Settings, get_settings
 from workflow import auth_service
 from workflow.access import Actor
 

@@ -8,7 +8,7 @@ from api import errors
 from api.deps import reject_nul
 from api.middleware import BodySizeLimit
 from api.scheduler import lifespan  # the reminder scheduler in the single-process default (issue 5)
-from api.settings import get_settings
+from workflow.settings import get_settings
 from api.version import VERSION
 
 
@@ -19,7 +19,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
                   openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs", redoc_url=None, lifespan=lifespan,
                   dependencies=[Depends(reject_nul)], responses=errors.responses(422))
     app.state.engine = engine  # None: api.deps.get_engine opens the default one on first use
-    settings = get_settings()
+    settings = get_settings()  # with PMFLOW_ENV=production: refuses to build without a secret key
+    app.state.settings = settings
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     _include_routers(app, settings)

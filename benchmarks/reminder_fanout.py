@@ -103,7 +103,7 @@ def measure(url: str, round_id: int, workers: int = 8) -> dict:
     from workflow.notifications.channels import deliver_due
     from workflow.notifications.fanout import reminder_moment, run_reminder
     from workflow.notifications.scheduler import schedule_round
-    from workflow.notifications.settings import Settings, SmtpSettings
+    from workflow.settings import Settings
 
     ctx = mp.get_context("spawn")
     ready, count, stop = ctx.Queue(), ctx.Value("i", 0), ctx.Event()
@@ -120,7 +120,7 @@ def measure(url: str, round_id: int, workers: int = 8) -> dict:
         jobs = schedule_round(round_id, engine=engine, now=reminder_moment(m.due_on, 200))
         with engine.connect() as c:
             job_rows = c.execute(text("SELECT count(*) FROM apscheduler_jobs")).scalar()
-        settings = Settings(smtp=SmtpSettings(host="127.0.0.1", port=port), base_url="https://pm.example.go.th")
+        settings = Settings(smtp_host="127.0.0.1", smtp_port=port, base_url="https://pm.example.go.th")
         rss_before = _rss_mb()
         c0 = time.process_time()  # CPU of this process (all threads): the cost without the machine's load
         t0 = time.perf_counter()

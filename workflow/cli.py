@@ -148,12 +148,17 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
     """Run the HTTP server."""
     import uvicorn
 
-    from db.session import database_url
+    from workflow.settings import SettingsError, get_settings
 
-    if workers > 1 and database_url().startswith("sqlite"):
+    os.environ.setdefault("PMFLOW_WORKERS", str(workers))  # the worker processes read it too
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        typer.secho(f"pmflow will not start: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=2) from None
+    if workers > 1 and settings.database_url.startswith("sqlite"):
         typer.secho("several workers need PostgreSQL (PMFLOW_DATABASE_URL)", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=2)
-    os.environ.setdefault("PMFLOW_WORKERS", str(workers))
     typer.echo(f"pmflow on http://{host}:{port}/  (API docs: /api/v1/docs)")
     uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_level="info")
 

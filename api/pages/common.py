@@ -27,7 +27,7 @@ from starlette.routing import NoMatchFound
 
 from api import i18n
 from api.deps import SAFE_METHODS, SessionDep, SettingsDep, _csrf_given
-from api.settings import Settings
+from workflow.settings import Settings
 from db.models import Account, OrgUnit, Person, RoleAssignment
 from workflow import auth_service
 from workflow.access import Actor

@@ -21,7 +21,7 @@ from workflow.notifications import inbox
 from workflow.notifications.channels import MAX_ATTEMPTS, SIGNATURE_HEADER, deliver_due
 from workflow.notifications.clock import to_utc
 from workflow.notifications.fanout import run_reminder
-from workflow.notifications.settings import Settings, SmtpSettings
+from workflow.settings import Settings
 
 
 @pytest.fixture
@@ -32,7 +32,8 @@ def smtp():
 
 
 def _settings(port: int, **kw) -> Settings:
-    return Settings(smtp=SmtpSettings(host="127.0.0.1", port=port, sender="hr@pm.test", **kw),
+    return Settings(smtp_host="127.0.0.1", smtp_port=port, smtp_from="hr@pm.test",
+                    **{f"smtp_{k}": v for k, v in kw.items()},
                     webhook_secret="hook-secret", base_url="https://pm.example.go.th")
 
 

@@ -12,6 +12,7 @@ from db.session import new_session
 from tests.factories import world
 from tests.notifications.helpers import at, milestone
 from workflow.notifications.fanout import run_reminder
+from workflow.settings import reset_settings
 
 
 @pytest.fixture
@@ -69,13 +70,16 @@ def test_hr_sees_failed_deliveries_others_may_not(setup):
 
 def test_the_server_runs_the_scheduler_only_in_the_single_process_default(engine, monkeypatch):
     monkeypatch.setenv("PMFLOW_SCHEDULER", "off")
+    reset_settings()
     with TestClient(create_app(engine)) as client:
         assert client.app.state.scheduler is None
     monkeypatch.setenv("PMFLOW_SCHEDULER", "on")
     monkeypatch.setenv("PMFLOW_WORKERS", "4")
+    reset_settings()
     with TestClient(create_app(engine)) as client:
         assert client.app.state.scheduler is None
     monkeypatch.setenv("PMFLOW_WORKERS", "1")
+    reset_settings()
     with TestClient(create_app(engine)) as client:
         service = client.app.state.scheduler
         service.active.wait(30)

@@ -19,6 +19,7 @@ from workflow.notifications.clock import FixedClock
 from workflow.notifications.digest import reminder_key
 from workflow.notifications.fanout import reminder_moment
 from workflow.rounds import open_round
+from workflow.settings import Settings
 
 OPENED = datetime(2025, 10, 1, 9, 0, tzinfo=BANGKOK)
 
@@ -113,10 +114,9 @@ def test_sync_readds_missing_future_jobs_and_drops_closed_rounds(engine, session
 
 
 def test_in_process_scheduler_only_with_one_worker_and_not_switched_off():
-    assert sched.in_process_enabled({})
-    assert sched.in_process_enabled({"PMFLOW_WORKERS": "1"})
-    assert not sched.in_process_enabled({"PMFLOW_WORKERS": "4"})
-    assert not sched.in_process_enabled({"PMFLOW_SCHEDULER": "off"})
+    assert sched.in_process_enabled(Settings(scheduler=True, workers=1))
+    assert not sched.in_process_enabled(Settings(scheduler=True, workers=4))
+    assert not sched.in_process_enabled(Settings(scheduler=False, workers=1))
 
 
 def _wait(cond, timeout: float = 30.0) -> None:
@@ -226,7 +226,7 @@ def test_after_downtime_a_missed_job_runs_once_within_grace_and_is_skipped_beyon
 def test_the_daily_job_moves_agreed_appraisals_once_the_mid_round_date_passed(engine):
     from db.models import Appraisal
     from tests.flows import drive
-    from workflow.notifications.settings import Settings
+    from workflow.settings import Settings
 
     with new_session(engine) as s:
         w = world(s)

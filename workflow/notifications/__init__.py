@@ -7,5 +7,5 @@ fanout.py    when a job fires: load the facts, decide, record each send in the o
 channels.py  channel switches; delivery by email (SMTP) and webhook (HMAC-signed JSON), retries
 inbox.py     the in-app inbox, and the deliveries HR must look at
 scheduler.py APScheduler jobs (one per milestone and offset), the single active scheduler
-clock.py     the injectable clock; settings.py the SMTP/webhook settings; cli.py the commands
+clock.py     the injectable clock; cli.py the commands (settings: workflow/settings.py)
 """

@@ -32,7 +32,7 @@ from sqlmodel import Session
 
 from db.models import ChannelSetting, OrgUnit, Outbox, Person
 from workflow.notifications.clock import to_utc
-from workflow.notifications.settings import Settings, SmtpSettings, from_env
+from workflow.settings import Settings, SmtpSettings, get_settings
 
 log = logging.getLogger("pmflow.notifications")
 
@@ -227,7 +227,7 @@ def deliver_due(session: Session, *, now: datetime, settings: Settings | None = 
     `workers` > 1, that many threads deliver side by side, each with its own database
     connection and SMTP connection (the claim is a conditional update: no row goes out twice).
     Rows are handled with Core statements on a connection: two short transactions each."""
-    settings = settings or from_env()
+    settings = settings or get_settings()
     now = to_utc(now)
     result = Delivered(interrupted=_expire_interrupted(session, now))
     rules, paths = channel_rules(session)

@@ -52,7 +52,7 @@ def preview(kind: str = typer.Option("reminder", help="reminder | overdue | esca
             digits: str = typer.Option("arabic", help="arabic | thai (๑๒๓)")) -> None:
     """Render a message template, with sample data or a person's real pending items."""
     from workflow.notifications.render import render
-    from workflow.notifications.settings import from_env
+    from workflow.settings import get_settings
 
     if milestone is not None and person is not None:
         digest = _real(milestone, person, kind)
@@ -61,7 +61,7 @@ def preview(kind: str = typer.Option("reminder", help="reminder | overdue | esca
             return
     else:
         digest = _sample(kind, locale)
-    out = render(digest, base_url=from_env().base_url, digits=digits)
+    out = render(digest, base_url=get_settings().base_url, digits=digits)
     typer.echo(out.html if html else f"Subject: {out.subject}\n\n{out.text}")
 
 

@@ -57,7 +57,7 @@ from workflow.notifications.fanout import (
     run_overdue,
     run_reminder,
 )
-from workflow.notifications.settings import Settings, from_env
+from workflow.settings import Settings, get_settings
 from workflow.rounds import pass_mid_round, policy_of_round
 
 log = logging.getLogger("pmflow.scheduler")
@@ -298,10 +298,9 @@ def sync(*, scheduler: BackgroundScheduler | None = None, engine: Engine | None 
     return result
 
 
-def in_process_enabled(env: dict[str, str] | None = None) -> bool:
+def in_process_enabled(settings: Settings | None = None) -> bool:
     """Does the server run the scheduler itself? Only with one worker and unless switched off."""
-    env = os.environ if env is None else env
-    return env.get("PMFLOW_SCHEDULER", "on").lower() != "off" and env.get("PMFLOW_WORKERS", "1") in ("", "1")
+    return (settings or get_settings()).runs_scheduler_in_process
 
 
 # --- the one active scheduler --------------------------------------------------------------------
@@ -418,7 +417,7 @@ class SchedulerService:
     def _activate(self) -> None:
         sch = build_scheduler(self.engine)
         sch.add_listener(self._on_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
-        RUNTIME.engine, RUNTIME.clock, RUNTIME.settings = self.engine, self.clock, self.settings or from_env()
+        RUNTIME.engine, RUNTIME.clock, RUNTIME.settings = self.engine, self.clock, self.settings or get_settings()
         sch.start()
         RUNTIME.scheduler = sch
         self._scheduler = sch
