@@ -4,12 +4,12 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 
-from api import errors
+from api import errors, i18n
 from api.deps import reject_nul
 from api.middleware import BodySizeLimit
 from api.scheduler import lifespan  # the reminder scheduler in the single-process default (issue 5)
-from workflow.settings import get_settings
 from api.version import VERSION
+from workflow.settings import get_settings
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
@@ -21,6 +21,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.state.engine = engine  # None: api.deps.get_engine opens the default one on first use
     settings = get_settings()  # with PMFLOW_ENV=production: refuses to build without a secret key
     app.state.settings = settings
+    i18n.check_catalogues()  # the pages' compiled catalogues (make setup builds them)
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     _include_routers(app, settings)

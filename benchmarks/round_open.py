@@ -61,7 +61,7 @@ def build(url: str, people: int, units: int) -> str:
     from sqlalchemy import insert
 
     from db.migrate import upgrade
-    from db.models import OrgUnit, Person
+    from db.models import Person
     from db.session import make_engine, new_session
     from tests.factories import world
     from workflow import orgs

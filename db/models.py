@@ -316,7 +316,8 @@ class Outbox(SQLModel, table=True):
     """One message decided for one recipient: the unique key makes each reminder go out once."""
 
     __tablename__ = "outbox"
-    __table_args__ = (UniqueConstraint("milestone_id", "offset_key", "recipient_person_id", "channel"),)
+    __table_args__ = (UniqueConstraint("milestone_id", "offset_key", "recipient_person_id", "channel"),
+                      Index("ix_outbox_status_next", "status", "next_attempt_at"))  # the deliveries due
     id: Optional[int] = Field(default=None, primary_key=True)
     milestone_id: int = Field(foreign_key="milestone.id", index=True)
     offset_key: str = Field(max_length=32)  # "-14", "-7", ..., "overdue:2026-04-03"

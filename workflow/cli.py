@@ -20,10 +20,13 @@ app.add_typer(round_app, name="round")
 app.add_typer(policy_app, name="policy")
 app.add_typer(audit_app, name="audit")
 from workflow.roster_cli import app as import_app  # noqa: E402  (pmflow import people ...)
+
 app.add_typer(import_app, name="import")
 from workflow.reports.cli import app as report_app  # noqa: E402  (pmflow report ...)
+
 app.add_typer(report_app, name="report")
 from workflow.notifications.cli import notify_app, scheduler_command  # noqa: E402  (issue 5)
+
 app.add_typer(notify_app, name="notify")
 app.command("scheduler")(scheduler_command)
 

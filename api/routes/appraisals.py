@@ -14,8 +14,19 @@ from sqlmodel import Session
 from api.deps import ActorDep, SessionDep
 from api.errors import responses
 from api.routes import events
-from api.schemas import (AppraisalOut, AppraisalSummary, CompetencyOut, EventIn, EventResult, HistoryEvent,
-                         KpiOut, NoteOut, Page, PersonRef, SignatureOut)
+from api.schemas import (
+    AppraisalOut,
+    AppraisalSummary,
+    CompetencyOut,
+    EventIn,
+    EventResult,
+    HistoryEvent,
+    KpiOut,
+    NoteOut,
+    Page,
+    PersonRef,
+    SignatureOut,
+)
 from db.models import Appraisal, Person, ProgressNote, Signature
 from workflow import appraisals, audit, queries
 from workflow.access import Actor

@@ -56,8 +56,8 @@ from workflow.notifications.pending import (
     pending_for,
 )
 from workflow.notifications.render import render
-from workflow.settings import Settings, get_settings
 from workflow.rounds import policy_of_round
+from workflow.settings import Settings, get_settings
 
 log = logging.getLogger("pmflow.notifications")
 

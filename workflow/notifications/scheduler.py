@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -57,8 +56,8 @@ from workflow.notifications.fanout import (
     run_overdue,
     run_reminder,
 )
-from workflow.settings import Settings, get_settings
 from workflow.rounds import pass_mid_round, policy_of_round
+from workflow.settings import Settings, get_settings
 
 log = logging.getLogger("pmflow.scheduler")
 
