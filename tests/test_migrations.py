@@ -12,8 +12,6 @@ import db.models  # noqa: F401  (registers the tables)
 def test_the_migrated_schema_equals_the_models(engine):
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={
-            "compare_type": True, "compare_server_default": False,
-            # APScheduler's job store table has its own schema, not a model of ours
-            "include_name": lambda name, kind, _parent: not (kind == "table" and name == "apscheduler_jobs")})
+            "compare_type": True, "compare_server_default": False})
         diff = compare_metadata(context, SQLModel.metadata)
     assert diff == [], "\n".join(map(str, diff))

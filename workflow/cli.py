@@ -88,8 +88,8 @@ def round_open(org: str = typer.Option(..., "--org", help="organisation code"),
     _print_opened(opened)
     from workflow.notifications.scheduler import schedule_round  # the round's reminder jobs
 
-    jobs = schedule_round(opened.round.id)
-    typer.echo(f"{len(jobs.added)} reminder jobs scheduled")
+    planned = schedule_round(opened.round.id)
+    typer.echo(f"{len(planned.added)} reminders to come (the scheduler finds them when due)")
 
 
 def _print_opened(opened) -> None:  # noqa: ANN001

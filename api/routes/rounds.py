@@ -14,7 +14,6 @@ from api.schemas import Page, UtcDateTime
 from db.models import Milestone, Round
 from workflow import queries, rounds
 from workflow.errors import NotFound
-from workflow.notifications.scheduler import schedule_round
 
 router = APIRouter(prefix="/api/v1", tags=["rounds"])
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -110,7 +109,6 @@ def open_round(body: RoundIn, session: SessionDep, actor: ActorDep) -> RoundOpen
     queries.require_may_open_round(session, actor, body.org_code)
     opened = rounds.open_round(session, org_code=body.org_code, fiscal_year=body.fiscal_year, number=body.number,
                                actor=actor)
-    schedule_round(opened.round.id, engine=session.get_bind())  # its reminder jobs, now rather than at the next sync
     return RoundOpenedOut(**_round(opened.round, [MilestoneOut.model_validate(m) for m in opened.milestones]),
                           appraisals=opened.appraisals,
                           without_evaluator=[WithoutEvaluator(person_id=i, code=c, name=n)

@@ -290,6 +290,7 @@ def decide(session: Session, found: list[Digest], *, now: datetime, settings: Se
             org_path = paths.get(d.recipient.org_unit_id, "/") if rules else "/"
             chosen = [c for c in CHANNELS if c in resolve_channels(d.recipient.id, org_path, rules)
                       and (c != "email" or settings.smtp.configured)  # no SMTP server: email is off
+                      and (c != "webhook" or settings.webhook_secret)  # never unsigned: no secret, no webhook
                       and (d.milestone.id, d.offset_key, d.recipient.id, c) not in done]
             if not chosen:
                 continue
