@@ -31,9 +31,11 @@ from db.models import Appraisal, Milestone, OrgUnit, Round
 from workflow import cases, queries
 from workflow.calendar import fiscal_year_of
 from workflow.errors import InvalidInput, Problem, WorkflowError
+from workflow.notifications import inbox
 from workflow.notifications.pending import NOT_DONE_STATES
 from workflow.notifications.scheduler import schedule_round
 from workflow.rounds import open_round
+from workflow.settings import get_settings
 
 router = APIRouter()
 
@@ -179,3 +181,19 @@ def open_round_form(request: Request, viewer: ViewerDep, session: SessionDep, po
     schedule_round(opened.round.id, engine=session.get_bind())  # its reminder jobs, now
     return RedirectResponse(f"/hr?round={opened.round.id}&opened=1", status_code=303)
 
+
+@router.post("/hr/webhook")
+def webhook_form(request: Request, viewer: ViewerDep, session: SessionDep, posted: FormDep) -> Response:
+    """Where the organisation's reminders are posted (the service decides; see inbox.set_webhook)."""
+    if not _may_use(viewer):
+        return forbidden(request, viewer)
+    form = form_dict(posted)
+    try:
+        inbox.set_webhook(session, viewer.actor, form.get("org", ""), target=form.get("target", ""),
+                          enabled=form.get("enabled") == "1", secret=get_settings().webhook_secret)
+    except WorkflowError as exc:
+        session.rollback()
+        errors = errors_from(exc, "webhook", known=("target", "enabled"))
+        return render(request, "hr.html", viewer, status_of(exc), errors=errors, form=form,
+                      **_context(request, session, viewer, None, today_in_bangkok()))
+    return RedirectResponse("/hr?webhook=1", status_code=303)
