@@ -6,7 +6,7 @@ from sqlalchemy import Engine
 
 from api import errors, i18n
 from api.deps import reject_nul
-from api.middleware import BodySizeLimit
+from api.middleware import BodySizeLimit, RequestId
 from api.scheduler import lifespan  # the reminder scheduler in the single-process default (issue 5)
 from api.version import VERSION
 from workflow.settings import get_settings
@@ -24,20 +24,17 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     i18n.check_catalogues()  # the pages' compiled catalogues (make setup builds them)
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestId)  # outermost: every answer, even a 413, has its X-Request-ID
     _include_routers(app, settings)
-
-    @app.get("/health", tags=["health"])
-    def health() -> dict[str, str]:
-        return {"status": "ok", "version": VERSION}
-
     return app
 
 
 def _include_routers(app: FastAPI, settings) -> None:  # noqa: ANN001
     # One import and one include line per area.
     from api import auth
-    from api.routes import accounts, appraisals, committees, orgs, policies, rounds
+    from api.routes import accounts, appraisals, committees, health, orgs, policies, rounds
 
+    app.include_router(health.router)
     app.include_router(auth.router)
     from api.routes import inbox  # issue 5
     app.include_router(inbox.router)

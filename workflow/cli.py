@@ -162,8 +162,13 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
     if workers > 1 and settings.database_url.startswith("sqlite"):
         typer.secho("several workers need PostgreSQL (PMFLOW_DATABASE_URL)", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=2)
+    from workflow.logs import logging_config
+
     typer.echo(f"pmflow on http://{host}:{port}/  (API docs: /api/v1/docs)")
-    uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_level="info")
+    # Behind a reverse proxy: uvicorn believes X-Forwarded-For/-Proto only from these addresses.
+    proxies = ",".join(settings.proxies) or "127.0.0.1"
+    uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_config=logging_config(settings),
+                access_log=False, proxy_headers=True, forwarded_allow_ips=proxies)
 
 
 def main() -> None:  # pragma: no cover
