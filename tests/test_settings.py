@@ -72,3 +72,14 @@ def test_the_server_refuses_to_start_in_production_without_a_secret(tmp_path):
     done = subprocess.run([sys.executable, "-c", "import api.main"], env=env, capture_output=True, text=True,
                           timeout=60)
     assert done.returncode != 0 and "PMFLOW_SECRET_KEY must be set" in done.stderr
+
+
+def test_the_readme_lists_every_setting_as_the_object_has_it():
+    from pathlib import Path
+
+    from workflow.settings import settings_table
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert settings_table() in readme
+    fields = [n for n, f in Settings.model_fields.items() if f.description]
+    assert len(fields) >= 20 and all(f"`PMFLOW_{n.upper()}`" in readme for n in fields)

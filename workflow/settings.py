@@ -111,6 +111,18 @@ class Settings(BaseSettings):
         return self.scheduler and self.workers == 1
 
 
+def settings_table() -> str:
+    """The Markdown table of every setting (README's "Production" section; a test keeps it equal)."""
+    rows = ["| variable | default | what |", "|---|---|---|"]
+    for name, f in Settings.model_fields.items():
+        if not f.description:
+            continue
+        default = f.default
+        shown = "" if default in ("", None) else str(default).lower() if isinstance(default, bool) else str(default)
+        rows.append(f"| `PMFLOW_{name.upper()}` | {f'`{shown}`' if shown else '(empty)'} | {f.description} |")
+    return "\n".join(rows)
+
+
 def load_settings(**overrides) -> Settings:  # noqa: ANN003 - field values
     """Read the environment now (overrides win); a bad value raises SettingsError naming it."""
     try:
