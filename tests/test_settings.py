@@ -83,3 +83,16 @@ def test_the_readme_lists_every_setting_as_the_object_has_it():
     assert settings_table() in readme
     fields = [n for n, f in Settings.model_fields.items() if f.description]
     assert len(fields) >= 20 and all(f"`PMFLOW_{n.upper()}`" in readme for n in fields)
+
+
+def test_a_standby_with_bad_settings_exits_before_taking_the_lock(tmp_path):
+    from db.migrate import upgrade
+
+    db = tmp_path / "pmflow.db"
+    upgrade(f"sqlite:///{db}")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PMFLOW_")}
+    env.update(PMFLOW_DATABASE_URL=f"sqlite:///{db}", PMFLOW_SMTP_SECURITY="tls")
+    done = subprocess.run([sys.executable, "-m", "workflow", "scheduler"], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2 and "PMFLOW_SMTP_SECURITY" in done.stderr
+    assert not db.with_suffix(".scheduler.lock").exists()  # the lock was never even tried
