@@ -5,7 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export PMFLOW_DATABASE_URL ?= sqlite:///var/pmflow.db
 
-.PHONY: run test setup browser bench clean messages
+.PHONY: run test setup browser bench clean messages catalogues lint pg-client
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard api/locale/*/LC_MESSAGES/messages.po))
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,7 +14,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+setup: $(STAMP) catalogues
+
+# The pages' translations, compiled once here (api/i18n.py only loads the .mo files).
+catalogues: $(CATALOGUES)
+api/locale/%/LC_MESSAGES/messages.mo: api/locale/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile -i $< -o $@ -l $*
+
+# pg_dump / pg_restore / psql for the backup and restore test (PostgreSQL runs elsewhere).
+pg-client:
+	@command -v pg_dump >/dev/null || { \
+	  echo "installing Debian's postgresql-client for the backup test"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null) \
+	  || echo "warning: could not install postgresql-client; the backup test will skip"; }
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 # Debian's chromium for the page tests (Playwright drives it; it never downloads a browser).
 browser:
@@ -22,16 +38,16 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-thai-tlwg >/dev/null) \
 	  || echo "warning: could not install chromium; the page tests will skip"; }
 
-run: $(STAMP)
+run: setup
 	$(BIN)/pmflow db upgrade
 	$(BIN)/pmflow demo --if-empty
 	$(BIN)/pmflow serve --host 127.0.0.1 --port $${PORT:-8000}
 
-test: $(STAMP) browser
+test: setup browser pg-client lint
 	$(BIN)/python -m pytest -q
 
 # Re-extract the pages' texts and merge them into api/locale/*/messages.po (then translate the
-# new Thai msgstr); the .mo files are compiled when api.i18n is imported.
+# new Thai msgstr); `make setup` compiles the .mo files.
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F api/locale/babel.cfg -k N_ -k gettext:2 --no-location -o api/locale/messages.pot .
 	$(BIN)/pybabel update -i api/locale/messages.pot -d api/locale --no-location --ignore-obsolete

@@ -16,9 +16,9 @@ from sqlmodel import Session
 from api.deps import ActorDep, RequiredAuthDep, SessionDep, SettingsDep
 from api.errors import ApiError, responses
 from api.schemas import UtcDateTime
-from api.settings import Settings
 from workflow import auth_service
 from workflow.access import Actor
+from workflow.settings import Settings
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 

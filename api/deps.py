@@ -16,9 +16,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from api.errors import ApiError
-from api.settings import Settings, get_settings
 from workflow import auth_service
 from workflow.access import Actor
+from workflow.settings import Settings, get_settings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

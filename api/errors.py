@@ -13,8 +13,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from db.models import utcnow
 from workflow.auth_service import LoginLocked, Unauthenticated
-from workflow.errors import (Conflict, GuardFailed, InvalidInput, NotAllowed, NotFound, Problem,
-                             WorkflowError, problems_from_pydantic)
+from workflow.errors import (
+    Conflict,
+    GuardFailed,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    Problem,
+    WorkflowError,
+    problems_from_pydantic,
+)
 
 
 class ProblemOut(BaseModel):

@@ -1,9 +1,10 @@
 """The pages' languages: Thai first, English on request, from gettext catalogues.
 
 The catalogues are `api/locale/{th,en}/LC_MESSAGES/messages.po` (msgids in English, so the
-Thai catalogue carries every Thai text). They are compiled to `.mo` when this module is first
-imported, whenever a `.po` is newer than its `.mo`, so neither `make run` nor `make test`
-needs a manual step. To add texts: `make messages` (extract + update), then translate.
+Thai catalogue carries every Thai text), compiled to `.mo` by `pybabel compile` at set-up
+(`make setup`, and so `make run` and `make test`, rebuild a `.mo` older than its `.po`). This
+module only loads the `.mo` files; a missing one is an error that says how to build it. To add
+texts: `make messages` (extract + update), then translate.
 
 The language is the `pmflow_lang` cookie (the switch in the header), else the signed-in
 person's own setting, else Thai.
@@ -15,8 +16,6 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 from workflow import labels
@@ -36,49 +35,28 @@ def N_(text: str) -> str:
     return text
 
 
-def compile_catalogues(locale_dir: Path = LOCALE_DIR) -> list[Path]:
-    """Write each stale or missing .mo from its .po; returns the files written."""
-    written = []
-    for po in sorted(locale_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
-        mo = po.with_suffix(".mo")
-        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
-            continue
-        with po.open("rb") as f:
-            catalog = read_po(f, locale=po.parent.parent.name)
-        try:
-            with mo.open("wb") as f:
-                write_mo(f, catalog, use_fuzzy=False)
-            written.append(mo)
-        except OSError as exc:  # a read-only install: fall back to the .po itself below
-            log.warning("cannot write %s (%s); reading the .po directly", mo, exc)
-    return written
+class CataloguesMissing(RuntimeError):
+    """A compiled catalogue is missing: the message names the file and the command that builds it."""
 
 
-class _PoTranslations(NullTranslations):
-    """Translations read straight from a .po (only when the .mo could not be written)."""
+def catalogue_path(locale: str, locale_dir: Path = LOCALE_DIR) -> Path:
+    return locale_dir / locale / "LC_MESSAGES" / f"{DOMAIN}.mo"
 
-    def __init__(self, po: Path):
-        super().__init__()
-        with po.open("rb") as f:
-            catalog = read_po(f)
-        self._map = {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy
-                     and isinstance(m.id, str)}
 
-    def gettext(self, message: str) -> str:
-        return self._map.get(message, message)
-
-    ugettext = gettext
+def check_catalogues(locale_dir: Path = LOCALE_DIR) -> None:
+    """Every language's .mo is there (the app checks at start, so a page never falls back silently)."""
+    missing = [str(catalogue_path(loc, locale_dir)) for loc in LOCALES if not catalogue_path(loc, locale_dir).exists()]
+    if missing:
+        raise CataloguesMissing(f"compiled catalogues missing: {', '.join(missing)}; build them with `make setup` "
+                                f"or `pybabel compile -d {locale_dir} -D {DOMAIN}`")
 
 
 @cache
 def translations(locale: str) -> NullTranslations:
     if locale not in LOCALES:
         locale = DEFAULT_LOCALE
-    mo = LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.mo"
-    if mo.exists():
-        return Translations.load(str(LOCALE_DIR), [locale], DOMAIN)
-    po = mo.with_suffix(".po")
-    return _PoTranslations(po) if po.exists() else NullTranslations()
+    check_catalogues()
+    return Translations.load(str(LOCALE_DIR), [locale], DOMAIN)
 
 
 def gettext(locale: str, text: str) -> str:
@@ -118,5 +96,3 @@ def event_label(event: str, locale: str) -> str:
 def role_label(role: str, locale: str) -> str:
     return labels.label(labels.ROLES, role, locale)
 
-
-compile_catalogues()

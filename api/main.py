@@ -4,13 +4,13 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 
-from api import errors
-from api.deps import reject_nul
-from api.middleware import BodySizeLimit
-from api.scheduler import lifespan  # runs the reminder scheduler in the single-process default
-from api.settings import get_settings
-from api.version import VERSION
 import workflow.kinds  # noqa: F401  (the workflow kinds and their hooks)
+from api import errors, i18n
+from api.deps import reject_nul
+from api.middleware import BodySizeLimit, RequestId
+from api.scheduler import lifespan  # runs the reminder scheduler in the single-process default
+from api.version import VERSION
+from workflow.settings import get_settings
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
@@ -20,26 +20,37 @@ def create_app(engine: Engine | None = None) -> FastAPI:
                   openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs", redoc_url=None, lifespan=lifespan,
                   dependencies=[Depends(reject_nul)], responses=errors.responses(422))
     app.state.engine = engine  # None: api.deps.get_engine opens the default one on first use
-    settings = get_settings()
+    settings = get_settings()  # with PMFLOW_ENV=production: refuses to build without a secret key
+    app.state.settings = settings
+    i18n.check_catalogues()  # the pages' compiled catalogues (make setup builds them)
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestId)  # outermost: every answer, even a 413, has its X-Request-ID
     _include_routers(app)
-
-    @app.get("/health", tags=["health"])
-    def health() -> dict[str, str]:
-        return {"status": "ok", "version": VERSION}
-
     return app
 
 
 def _include_routers(app: FastAPI) -> None:
     from api import auth, pages
-    from api.routes import (accounts, appraisals, cases, committees, inbox, org_policy, orgs, policies, reports,
-                            roster, rounds, tasks)
+    from api.routes import (
+        accounts,
+        appraisals,
+        cases,
+        committees,
+        health,
+        inbox,
+        org_policy,
+        orgs,
+        policies,
+        reports,
+        roster,
+        rounds,
+        tasks,
+    )
 
-    for r in (auth.router, inbox.router, appraisals.router, orgs.router, accounts.router, policies.router,
-              rounds.router, committees.router, cases.router, reports.router, roster.router, tasks.router,
-              org_policy.router):
+    for r in (health.router, auth.router, inbox.router, appraisals.router, orgs.router, accounts.router,
+              policies.router, rounds.router, committees.router, cases.router, reports.router, roster.router,
+              tasks.router, org_policy.router):
         app.include_router(r)
     pages.install(app)  # /static and the web pages
 

@@ -3,9 +3,15 @@ client declares the size (Content-Length) or streams it."""
 from __future__ import annotations
 
 import json
+import logging
+import re
+import time
+import uuid
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from workflow.logs import request_id
 
 _BODY = {"message": "ข้อมูลใหญ่เกินไป / request body too large",
          "problems": [{"field": "body", "th": "ขนาดข้อมูลเกินกำหนด", "en": "the request body exceeds the limit"}]}
@@ -49,3 +55,41 @@ async def _refuse(send: Send) -> None:
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": body})
+
+
+_ACCEPTED_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+access_log = logging.getLogger("pmflow.access")
+
+
+class RequestId:
+    """Every request gets an id: the caller's `X-Request-ID` when it is a plain token (a proxy
+    may set one), else a new one. It is in the answer's `X-Request-ID` header and on every log
+    line written while the request runs; one access line per request records the method, the
+    path (no query string), the status and the duration: no address, header or personal data."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"x-request-id"), "")
+        rid = given if _ACCEPTED_ID.fullmatch(given) else uuid.uuid4().hex
+        token = request_id.set(rid)
+        started, status = time.perf_counter(), 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", rid.encode())]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            access_log.info("%s %s %s", scope["method"], scope["path"], status,
+                            extra={"method": scope["method"], "path": scope["path"], "status": status,
+                                   "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
+            request_id.reset(token)

@@ -13,7 +13,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     from workflow.notifications.scheduler import SchedulerService, in_process_enabled
 
     service = None
-    if in_process_enabled():
+    if in_process_enabled(getattr(app.state, "settings", None)):
         from db.session import default_engine
 
         service = SchedulerService(getattr(app.state, "engine", None) or default_engine(), name="in-process").start()

@@ -265,8 +265,8 @@ def setup_pmflow(workdir: Path, n: int):
 
 def run_pmflow(engine, ids: list[int], warm: int, actors,
                profile: cProfile.Profile | None = None) -> tuple[float, float, int]:
-    from db.session import new_session
     import workflow.kinds  # noqa: F401  (the kinds the engine fires)
+    from db.session import new_session
     from workflow import engine as wf_engine
 
     wf_engine.kind_of("appraisal")  # import the kinds before timing

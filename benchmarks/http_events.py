@@ -51,11 +51,11 @@ def setup(url: str, clients: int) -> tuple[str, list[int]]:
     """The evaluator's username and the appraisals the clients will work on."""
     from sqlalchemy import select
 
+    import workflow.kinds  # noqa: F401  (the kinds the engine fires)
     from db.migrate import upgrade
     from db.models import Appraisal
     from db.session import make_engine, new_session
     from tests.factories import KPIS, person, world
-    import workflow.kinds  # noqa: F401  (the kinds the engine fires)
     from workflow import engine as wf
     from workflow.rounds import open_round
 

@@ -37,13 +37,13 @@ def main() -> None:
         raise SystemExit(f"--people 1..{MAX_PEOPLE}, --repeat 1..{MAX_REPEAT}")
 
     from fastapi.testclient import TestClient
+    from round_open import build
     from sqlalchemy import select, text
 
     from api.main import create_app
     from db.models import Person
-    from tests.scratch import scratch_database
     from db.session import make_engine, new_session
-    from round_open import build
+    from tests.scratch import scratch_database
     from workflow.access import Actor
     from workflow.rounds import open_round
 

@@ -346,7 +346,8 @@ class Outbox(SQLModel, table=True):
     """One message decided for one recipient: the unique key makes each reminder go out once."""
 
     __tablename__ = "outbox"
-    __table_args__ = (UniqueConstraint("milestone_id", "offset_key", "recipient_person_id", "channel"),)
+    __table_args__ = (UniqueConstraint("milestone_id", "offset_key", "recipient_person_id", "channel"),
+                      Index("ix_outbox_status_next", "status", "next_attempt_at"))  # the deliveries due
     id: Optional[int] = Field(default=None, primary_key=True)
     milestone_id: int = Field(foreign_key="milestone.id", index=True)
     offset_key: str = Field(max_length=32)  # "-14", "-7", ..., "overdue:2026-04-03"
@@ -373,6 +374,19 @@ class InboxMessage(SQLModel, table=True):
     link: str = Field(default="", max_length=500)
     created_at: datetime = _ts()
     read_at: Optional[datetime] = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class NotificationRun(SQLModel, table=True):
+    """A reminder fan-out or a day's overdue run that finished: the periodic job skips it. A run
+    cut short has no row, so the next tick (here or on the standby) finishes it."""
+
+    __tablename__ = "notification_run"
+    __table_args__ = (UniqueConstraint("round_id", "run_key"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id")
+    run_key: str = Field(max_length=80)  # "reminder:<milestone>:-7@2026-03-21", "daily:2026-03-25"
+    finished_at: datetime = _ts()
+    outcome: str = Field(default="", max_length=500)  # recipients and rows decided, or why skipped
 
 
 class ChannelSetting(SQLModel, table=True):

@@ -12,7 +12,9 @@ DEFAULT_URL = "sqlite:///var/pmflow.db"
 
 
 def database_url() -> str:
-    return os.environ.get("PMFLOW_DATABASE_URL", DEFAULT_URL)
+    """PMFLOW_DATABASE_URL, as `workflow.settings.Settings.database_url` reads it (db/ imports
+    no workflow module, so the engine's default reads the variable itself; a test checks both agree)."""
+    return os.environ.get("PMFLOW_DATABASE_URL") or DEFAULT_URL
 
 
 def normalise_url(url: str) -> str:

@@ -9,15 +9,24 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from db.migrate import upgrade
-from tests.scratch import scratch_database
-from db.session import make_engine, new_session
 import workflow.kinds  # noqa: F401  (the workflow kinds and their hooks)
+from db.migrate import upgrade
+from db.session import make_engine, new_session
+from tests.scratch import scratch_database
+from workflow.settings import reset_settings
 
 PG_URL = os.environ.get("PMFLOW_TEST_DATABASE_URL")
 # Apps built in tests never start the reminder scheduler (tests that want one start it themselves).
 os.environ.setdefault("PMFLOW_SCHEDULER", "off")
 PG_SKIP = "PostgreSQL tests skipped: set PMFLOW_TEST_DATABASE_URL (CI's .ci/run sets it)"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings():
+    """Each test reads the settings from the environment as it finds it (tests change it)."""
+    reset_settings()
+    yield
+    reset_settings()
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,8 @@ writes. The rules themselves are in `machines/appraisal.py` (the table) and `sco
 from __future__ import annotations
 
 from datetime import date
-from types import SimpleNamespace
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -20,6 +20,7 @@ from workflow.errors import InvalidInput, Problem
 from workflow.machines.appraisal import MACHINE, AppraisalFacts
 from workflow.machines.low_performer import OPEN_STATES as CASE_OPEN_STATES
 from workflow.rounds import policy_by_version
+
 
 # --- payload shapes --------------------------------------------------------------------------------
 class _In(BaseModel):

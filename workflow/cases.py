@@ -25,8 +25,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_, select
 from sqlmodel import Session
 
-from db.models import (Appraisal, CaseMeasure, Evidence, InboxMessage, LowPerformerCase, OrgUnit,
-                       Person, Round, Signature)
+from db.models import (
+    Appraisal,
+    CaseMeasure,
+    Evidence,
+    InboxMessage,
+    LowPerformerCase,
+    OrgUnit,
+    Person,
+    Round,
+    Signature,
+)
 from db.raw import Raw
 from workflow import audit, engine
 from workflow.access import Actor

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import typer
 
-from workflow.errors import WorkflowError
 import workflow.kinds  # noqa: F401  (the workflow kinds and their hooks)
+from workflow.errors import WorkflowError
 
 app = typer.Typer(help="pmflow: ระบบบริหารผลการปฏิบัติงาน / performance-management workflow",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -21,10 +21,13 @@ app.add_typer(round_app, name="round")
 app.add_typer(policy_app, name="policy")
 app.add_typer(audit_app, name="audit")
 from workflow.roster_cli import app as import_app  # noqa: E402  (pmflow import people ...)
+
 app.add_typer(import_app, name="import")
 from workflow.reports.cli import app as report_app  # noqa: E402  (pmflow report ...)
+
 app.add_typer(report_app, name="report")
 from workflow.notifications.cli import notify_app, scheduler_command  # noqa: E402
+
 app.add_typer(notify_app, name="notify")
 app.command("scheduler")(scheduler_command)
 
@@ -196,14 +199,24 @@ def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000),
     """Run the HTTP server."""
     import uvicorn
 
-    from db.session import database_url
+    from workflow.settings import SettingsError, get_settings
 
-    if workers > 1 and database_url().startswith("sqlite"):
+    os.environ.setdefault("PMFLOW_WORKERS", str(workers))  # the worker processes read it too
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        typer.secho(f"pmflow will not start: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=2) from None
+    if workers > 1 and settings.database_url.startswith("sqlite"):
         typer.secho("several workers need PostgreSQL (PMFLOW_DATABASE_URL)", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=2)
-    os.environ.setdefault("PMFLOW_WORKERS", str(workers))
+    from workflow.logs import logging_config
+
     typer.echo(f"pmflow on http://{host}:{port}/  (API docs: /api/v1/docs)")
-    uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_level="info")
+    # Behind a reverse proxy: uvicorn believes X-Forwarded-For/-Proto only from these addresses.
+    proxies = ",".join(settings.proxies) or "127.0.0.1"
+    uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_config=logging_config(settings),
+                access_log=False, proxy_headers=True, forwarded_allow_ips=proxies)
 
 
 def main() -> None:  # pragma: no cover

@@ -1,8 +1,7 @@
 """HR moves a milestone's due date for one round: validated, recorded with who and when.
 
-The reminders follow the new date: their outbox key carries the due date, so a reminder for
-the moved date is a new reminder, and the scheduler's jobs for the milestone are replaced by
-the caller (`workflow.notifications.scheduler.reschedule_milestone`).
+The reminders follow the new date: the scheduler asks the data what is due at every tick, and
+the outbox key carries the due date, so a reminder for the moved date is a new reminder.
 """
 from __future__ import annotations
 

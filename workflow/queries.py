@@ -15,8 +15,7 @@ from sqlalchemy import and_, case, exists, false, func, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
-from db.models import (Account, Appraisal, Committee, CommitteeMember, Milestone, OrgUnit, Person,
-                       RoleAssignment, Round)
+from db.models import Account, Appraisal, Committee, CommitteeMember, Milestone, OrgUnit, Person, RoleAssignment, Round
 from workflow import calendar, engine
 from workflow.access import Actor, AppraisalView, appraisal_roles
 from workflow.errors import NotAllowed, NotFound

@@ -10,8 +10,8 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from db.raw import Raw
 from db.models import Appraisal, Competency, Event, Milestone, OrgUnit, Person, PolicyVersion, Round, utcnow
+from db.raw import Raw
 from workflow import audit, calendar, orgs
 from workflow.access import Actor
 from workflow.competencies import opening_rows

@@ -30,10 +30,10 @@ from api.pages.common import (
     status_of,
 )
 from workflow import appraisal_detail, engine, scoring
+from workflow.appraisal_detail import AppraisalDetail, hand_over_candidates
 from workflow.appraisals import competencies_of, kpis_of
 from workflow.errors import NotFound, WorkflowError
 from workflow.machines.appraisal import MACHINE
-from workflow.appraisal_detail import AppraisalDetail, hand_over_candidates
 from workflow.queries import appraisal_for
 from workflow.rounds import policy_of_round
 

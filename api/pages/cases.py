@@ -24,7 +24,7 @@ from api.pages.common import (
     render,
     status_of,
 )
-from workflow import labels, audit, cases, engine
+from workflow import audit, cases, engine, labels
 from workflow.errors import NotFound, WorkflowError
 from workflow.machines.low_performer import MEASURES
 

@@ -27,7 +27,6 @@ from starlette.routing import NoMatchFound
 
 from api import i18n
 from api.deps import SAFE_METHODS, SessionDep, SettingsDep, _csrf_given
-from api.settings import Settings
 from db.models import Account, OrgUnit, Person, RoleAssignment
 from workflow import auth_service
 from workflow.access import Actor
@@ -40,6 +39,7 @@ from workflow.errors import (
     Problem,
     WorkflowError,
 )
+from workflow.settings import Settings
 
 HERE = Path(__file__).resolve().parent.parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))

@@ -28,6 +28,8 @@ from workflow import dashboard, flows
 from workflow.calendar import today
 from workflow.errors import InvalidInput, Problem, WorkflowError
 from workflow.milestones import STATE_DEADLINE
+from workflow.notifications import inbox
+from workflow.settings import get_settings
 
 router = APIRouter()
 
@@ -108,3 +110,19 @@ def open_round_form(request: Request, viewer: ViewerDep, session: SessionDep, po
                       **_context(request, session, viewer, None, today()))
     return RedirectResponse(f"/hr?round={opened.round.id}&opened=1", status_code=303)
 
+
+@router.post("/hr/webhook")
+def webhook_form(request: Request, viewer: ViewerDep, session: SessionDep, posted: FormDep) -> Response:
+    """Where the organisation's reminders are posted (the service decides; see inbox.set_webhook)."""
+    if not _may_use(viewer):
+        return forbidden(request, viewer)
+    form = form_dict(posted)
+    try:
+        inbox.set_webhook(session, viewer.actor, form.get("org", ""), target=form.get("target", ""),
+                          enabled=form.get("enabled") == "1", secret=get_settings().webhook_secret)
+    except WorkflowError as exc:
+        session.rollback()
+        errors = errors_from(exc, "webhook", known=("target", "enabled"))
+        return render(request, "hr.html", viewer, status_of(exc), errors=errors, form=form,
+                      **_context(request, session, viewer, None, today()))
+    return RedirectResponse("/hr?webhook=1", status_code=303)

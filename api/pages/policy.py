@@ -13,11 +13,10 @@ from sqlmodel import Session
 from api.deps import SessionDep
 from api.pages.common import FormDep, Viewer, ViewerDep, errors_from, forbidden, form_dict, render, status_of
 from api.pages.hr import _may_use
-from workflow.dashboard import openable_orgs
 from db.models import Milestone, Round
 from workflow import milestone_dates, org_policy
+from workflow.dashboard import openable_orgs
 from workflow.errors import InvalidInput, Problem, WorkflowError
-from workflow.notifications.scheduler import reschedule_milestone
 from workflow.policy import preset_names, preset_text
 
 router = APIRouter()
@@ -93,9 +92,7 @@ def move_milestone_form(request: Request, viewer: ViewerDep, session: SessionDep
         except ValueError:
             raise InvalidInput([Problem("due_date", "วันที่ต้องอยู่ในรูป ปปปป-ดด-วว (ค.ศ.)",
                                         "the date must be YYYY-MM-DD")]) from None
-        m = milestone_dates.move_due_date(session, viewer.actor, round_id, form.get("code", ""), due)
-        milestone_id = m.id
-        session.rollback()  # end this read before the scheduler's store writes (SQLite: one writer)
+        milestone_dates.move_due_date(session, viewer.actor, round_id, form.get("code", ""), due)
     except WorkflowError as exc:
         session.rollback()
         try:
@@ -103,7 +100,6 @@ def move_milestone_form(request: Request, viewer: ViewerDep, session: SessionDep
         except WorkflowError:
             return forbidden(request, viewer)
         return render(request, "policy.html", viewer, status_of(exc), errors=errors_from(exc, "milestone"), **ctx)
-    reschedule_milestone(milestone_id, engine=session.get_bind())
     return RedirectResponse(f"/hr/policy?org={code}&moved=1", status_code=303)
 
 

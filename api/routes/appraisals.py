@@ -13,8 +13,19 @@ from sqlmodel import Session
 from api.deps import ActorDep, SessionDep
 from api.errors import responses
 from api.routes import events
-from api.schemas import (AppraisalOut, AppraisalSummary, CompetencyOut, EventIn, EventResult, HistoryEvent,
-                         KpiOut, NoteOut, Page, PersonRef, SignatureOut)
+from api.schemas import (
+    AppraisalOut,
+    AppraisalSummary,
+    CompetencyOut,
+    EventIn,
+    EventResult,
+    HistoryEvent,
+    KpiOut,
+    NoteOut,
+    Page,
+    PersonRef,
+    SignatureOut,
+)
 from db.models import Appraisal
 from workflow import appraisal_detail, audit, queries
 from workflow.appraisal_detail import AppraisalDetail

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from api.deps import ActorDep, SessionDep
+from api.deps import ActorDep, SessionDep, SettingsDep
 from api.errors import responses
 from api.schemas import Page
 from db.models import InboxMessage, Outbox, Person
@@ -19,6 +19,7 @@ router = APIRouter(prefix="/api/v1", tags=["inbox"])
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
+OrgCode = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 class InboxMessageOut(BaseModel):
@@ -52,6 +53,18 @@ class DeliveryOut(BaseModel):
     last_error: str = Field(examples=["ConnectionRefusedError: [Errno 111] Connection refused"])
     created_at: datetime
     sent_at: datetime | None
+
+
+class WebhookIn(BaseModel):
+    target: str = Field("", max_length=500, examples=["https://chat.example.go.th/hooks/pm"],
+                        description="where reminders are posted (JSON, signed with HMAC-SHA256)")
+    enabled: bool = True
+
+
+class WebhookOut(BaseModel):
+    org_code: str
+    target: str
+    enabled: bool
 
 
 def _msg(m: InboxMessage) -> InboxMessageOut:
@@ -100,3 +113,18 @@ def list_deliveries(session: SessionDep, actor: ActorDep,
 def retry_delivery(delivery_id: Id, session: SessionDep, actor: ActorDep) -> DeliveryOut:
     row = inbox.retry_delivery(session, actor, delivery_id, now=SYSTEM.now())
     return _delivery(row, session.get(Person, row.recipient_person_id))
+
+
+@router.get("/orgs/{code}/webhook", response_model=WebhookOut, responses=responses(401, 404),
+            summary="The organisation's webhook for reminders (HR) / webhook แจ้งเตือนของหน่วยงาน")
+def get_webhook(code: OrgCode, session: SessionDep, actor: ActorDep) -> WebhookOut:
+    return WebhookOut(**vars(inbox.webhook_of(session, actor, code)))
+
+
+@router.put("/orgs/{code}/webhook", response_model=WebhookOut, responses=responses(401, 404, 422),
+            summary="Set where the organisation's reminders are posted (HR)")
+def put_webhook(code: OrgCode, body: WebhookIn, session: SessionDep, actor: ActorDep,
+                settings: SettingsDep) -> WebhookOut:
+    found = inbox.set_webhook(session, actor, code, target=body.target, enabled=body.enabled,
+                              secret=settings.webhook_secret)
+    return WebhookOut(**vars(found))

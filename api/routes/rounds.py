@@ -10,10 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import ActorDep, SessionDep
 from api.errors import responses
 from api.schemas import Page, UtcDateTime
-from db.models import Milestone, Round
+from db.models import Round
 from workflow import flows, milestone_dates, queries, rounds
 from workflow.errors import NotFound
-from workflow.notifications.scheduler import reschedule_milestone
 
 router = APIRouter(prefix="/api/v1", tags=["rounds"])
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -122,7 +121,4 @@ class MilestoneDueIn(BaseModel):
               summary="Move a milestone's due date for this round (HR of the round's organisation, or an admin)")
 def move_milestone(round_id: Id, code: Annotated[str, Path(min_length=1, max_length=64)], body: MilestoneDueIn,
                    session: SessionDep, actor: ActorDep) -> MilestoneOut:
-    out = MilestoneOut.model_validate(milestone_dates.move_due_date(session, actor, round_id, code, body.due_date))
-    session.rollback()  # end this session's read before the scheduler's store writes (SQLite: one writer)
-    reschedule_milestone(out.id, engine=session.get_bind())  # the reminders follow the new date
-    return out
+    return MilestoneOut.model_validate(milestone_dates.move_due_date(session, actor, round_id, code, body.due_date))

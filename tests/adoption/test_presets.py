@@ -7,8 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from workflow.policy import (DEFAULT, MILESTONES, PRESETS_DIR, STAFF_TYPES, load_preset, parse, preset_names,
-                             preset_text)
+from workflow.policy import DEFAULT, MILESTONES, PRESETS_DIR, STAFF_TYPES, load_preset, parse, preset_names, preset_text
 
 PRESETS = preset_names()
 NOTICE = {"nonthaburi": "seed 002", "ubon_ratchathani": "seed 001", "udon_thani": "seed 000",

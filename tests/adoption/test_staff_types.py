@@ -7,7 +7,7 @@ from decimal import Decimal as D
 from sqlalchemy import select
 
 from db.models import Appraisal, Competency
-from tests.factories import person, world
+from tests.factories import world
 from workflow.access import Actor
 from workflow.policy import load_preset
 from workflow.reward import Candidate, plan

@@ -52,16 +52,16 @@ def test_secure_cookie_from_environment(engine, w, monkeypatch):
     from fastapi.testclient import TestClient
 
     from api.main import create_app
-    from api.settings import get_settings
+    from workflow.settings import reset_settings
 
     monkeypatch.setenv("PMFLOW_COOKIE_SECURE", "1")
-    get_settings.cache_clear()
+    reset_settings()
     try:
         with TestClient(create_app(engine), base_url="https://testserver") as c:
             r = _login(c, w, "hr")
             assert "secure" in r.headers["set-cookie"].lower()
     finally:
-        get_settings.cache_clear()
+        reset_settings()
 
 
 def test_failed_logins_lock_the_account(client, w, engine):
@@ -117,8 +117,8 @@ def test_many_failures_from_one_address_are_slowed_down(client, w):
 
 def test_the_signed_in_actor_is_the_one_the_rules_know(client, w, engine):
     """authenticate() builds the Actor in one query; it must equal accounts.actor_for's."""
-    from api.settings import get_settings
     from workflow import accounts, auth_service
+    from workflow.settings import get_settings
 
     for who in ("hr", "authority", "chair", "appraisee", "admin"):
         token = _login(client, w, who).json()["access_token"]

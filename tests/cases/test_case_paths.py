@@ -15,7 +15,6 @@ from workflow.policy import preset_text
 from workflow.rounds import register_policy
 
 
-
 def fire(session, c, event, who, w, **payload):
     return engine.fire(session, "case", c.id, event, w.actors[who], payload=payload)
 

@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 from db.models import Appraisal, CaseMeasure, Event, InboxMessage, LowPerformerCase
 from tests.cases.helpers import announce_with_total, case_of
 from tests.factories import world
-from workflow.rounds import policy_of_round
 from tests.flows import drive
 from workflow import audit
+from workflow.rounds import policy_of_round
 
 # (preset, staff type, a total that opens a case, the lowest total that does not)
 BOUNDARIES = [

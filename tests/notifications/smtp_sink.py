@@ -36,6 +36,7 @@ class Sink:
     received: list[Received] = field(default_factory=list)
     count: int = 0
     logins: list[str] = field(default_factory=list)
+    login_attempts: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, N802
@@ -49,6 +50,7 @@ class Sink:
     def authenticate(self, server, session, envelope, mechanism, auth_data):  # noqa: ANN001
         from aiosmtpd.smtp import AuthResult  # noqa: PLC0415
 
+        self.login_attempts += 1
         ok = auth_data.login == b"hr-mailer" and auth_data.password == b"s3cret"
         if ok:
             self.logins.append(auth_data.login.decode())

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from api.main import create_app
-from db.models import Outbox
+from db.models import ChannelSetting, Outbox
 from db.session import new_session
 from tests.factories import world
 from tests.notifications.helpers import at, milestone
 from workflow.notifications.fanout import run_reminder
+from workflow.settings import reset_settings
 
 
 @pytest.fixture
@@ -69,15 +70,48 @@ def test_hr_sees_failed_deliveries_others_may_not(setup):
 
 def test_the_server_runs_the_scheduler_only_in_the_single_process_default(engine, monkeypatch):
     monkeypatch.setenv("PMFLOW_SCHEDULER", "off")
+    reset_settings()
     with TestClient(create_app(engine)) as client:
         assert client.app.state.scheduler is None
     monkeypatch.setenv("PMFLOW_SCHEDULER", "on")
     monkeypatch.setenv("PMFLOW_WORKERS", "4")
+    reset_settings()
     with TestClient(create_app(engine)) as client:
         assert client.app.state.scheduler is None
     monkeypatch.setenv("PMFLOW_WORKERS", "1")
+    reset_settings()
     with TestClient(create_app(engine)) as client:
         service = client.app.state.scheduler
         service.active.wait(30)
         assert service.active.is_set()
     assert not service.active.is_set()  # stopped with the server
+
+
+def test_hr_sets_the_organisations_webhook_and_nobody_else_can(engine, monkeypatch):
+    monkeypatch.setenv("PMFLOW_WEBHOOK_SECRET", "hook-secret")
+    reset_settings()
+    with new_session(engine) as s:
+        w = world(s)
+        other = world(s, fiscal_year=2570)  # another organisation
+    with TestClient(create_app(engine)) as client:
+        hr = _login(client, w, "hr")
+        url = f"/api/v1/orgs/{w.org.code}/webhook"
+        assert client.get(url, headers=hr).json() == {"org_code": w.org.code, "target": "", "enabled": False}
+        r = client.put(url, headers=hr, json={"target": "ftp://chat", "enabled": True})
+        assert r.status_code == 422 and r.json()["problems"][0]["field"] == "target"
+        r = client.put(url, headers=hr, json={"target": "https://chat.example.go.th/hook", "enabled": True})
+        assert r.status_code == 200 and r.json()["enabled"] is True
+        with new_session(engine) as s:
+            row = s.execute(select(ChannelSetting).where(ChannelSetting.org_unit_id == w.org.id)).scalar_one()
+            assert (row.channel, row.target, row.enabled) == ("webhook", "https://chat.example.go.th/hook", True)
+        # another organisation's HR, and an evaluator, cannot see or set it
+        assert client.get(url, headers=_login(client, other, "hr")).status_code == 404
+        assert client.put(url, headers=_login(client, w, "evaluator"),
+                          json={"target": "https://evil.example/h", "enabled": True}).status_code == 404
+        assert client.put(url, headers=hr, json={"target": "", "enabled": False}).json()["enabled"] is False
+    monkeypatch.setenv("PMFLOW_WEBHOOK_SECRET", "")
+    reset_settings()
+    with TestClient(create_app(engine)) as client:
+        r = client.put(url, headers=_login(client, w, "hr"), json={"target": "https://chat.example.go.th/hook",
+                                                                  "enabled": True})
+        assert r.status_code == 422 and "PMFLOW_WEBHOOK_SECRET" in r.json()["problems"][0]["en"]

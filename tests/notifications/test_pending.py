@@ -5,8 +5,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from workflow.notifications.channels import ChannelRule, backoff, resolve_channels
-from workflow.notifications.pending import (AppraisalFact, CaseFact, Item, RoundFacts, escalations, next_actions,
-                                            overdue_by_milestone, pending_for)
+from workflow.notifications.pending import (
+    AppraisalFact,
+    CaseFact,
+    Item,
+    RoundFacts,
+    escalations,
+    next_actions,
+    overdue_by_milestone,
+    pending_for,
+)
 
 EV, AP, SUP, HR, C1, C2, AUTH, EV2 = 10, 20, 30, 40, 50, 60, 70, 80
 

@@ -18,7 +18,7 @@ from workflow.notifications import inbox
 from workflow.notifications.channels import LEASE, deliver_due
 from workflow.notifications.clock import to_utc
 from workflow.notifications.fanout import run_reminder
-from workflow.notifications.settings import Settings, SmtpSettings
+from workflow.settings import Settings
 
 
 class Killed(Exception):
@@ -56,7 +56,7 @@ def test_delivery_killed_after_k_sends_then_rerun(session):
         m = milestone(session, w, "agreement_signed")
         now = at(m, 3)
         run_reminder(session, m.id, 3, now=now)
-        settings = Settings(smtp=SmtpSettings(host="127.0.0.1", port=controller.port))
+        settings = Settings(smtp_host="127.0.0.1", smtp_port=controller.port)
         with pytest.raises(Killed):
             deliver_due(session, now=now, settings=settings, after_send=_kill_after(3))
         assert sink.count == 3
@@ -80,8 +80,7 @@ def test_a_message_cut_off_in_flight_is_not_resent_but_shown_to_hr(session):
     controller, sink = smtp_sink.start()
     try:
         later = now + LEASE + timedelta(minutes=1)
-        done = deliver_due(session, now=later, settings=Settings(smtp=SmtpSettings(host="127.0.0.1",
-                                                                                  port=controller.port)))
+        done = deliver_due(session, now=later, settings=Settings(smtp_host="127.0.0.1", smtp_port=controller.port))
         assert done.interrupted == 1 and done.sent == 7 and sink.count == 7
     finally:
         controller.stop()

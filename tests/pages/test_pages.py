@@ -487,3 +487,13 @@ def test_other_pages_fit_a_phone_too(site, as_user, browser):
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     shot(page, "19-login-phone")
     ctx.close()
+
+
+def test_hr_sets_the_webhook_on_its_page_and_a_bad_address_is_named(site, as_user):
+    hr = as_user("hr")
+    hr.goto(f"{site.url}/hr")
+    form = hr.get_by_test_id("webhook")
+    form.locator("#webhook-target").fill("ftp://chat.example.go.th/hook")
+    form.locator("button[type=submit]").click()
+    expect(hr.get_by_test_id("webhook")).to_contain_text("http")
+    assert hr.locator("#webhook-target").input_value() == "ftp://chat.example.go.th/hook"  # kept for correction

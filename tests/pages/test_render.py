@@ -9,6 +9,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 from babel.messages.pofile import read_po
 
 from api import diagram, i18n
@@ -62,18 +63,17 @@ def test_every_text_of_the_pages_has_a_thai_translation():
     assert not missing, f"no Thai for: {missing}"
 
 
-def test_a_fresh_checkout_gets_its_mo_files_built(tmp_path):
-    for loc in i18n.LOCALES:
-        d = tmp_path / loc / "LC_MESSAGES"
-        d.mkdir(parents=True)
-        (d / "messages.po").write_bytes((ROOT / "api/locale" / loc / "LC_MESSAGES/messages.po").read_bytes())
-    written = i18n.compile_catalogues(tmp_path)
-    assert sorted(p.parent.parent.name for p in written) == ["en", "th"]
-    assert i18n.compile_catalogues(tmp_path) == []  # up to date: nothing rewritten
+def test_set_up_compiled_every_catalogue_and_a_missing_one_is_named(tmp_path):
+    for loc in i18n.LOCALES:  # `make setup` ran pybabel compile: no .mo older than its .po
+        mo = i18n.catalogue_path(loc)
+        assert mo.exists() and mo.stat().st_mtime >= mo.with_suffix(".po").stat().st_mtime, loc
+    (tmp_path / "th" / "LC_MESSAGES").mkdir(parents=True)
+    with pytest.raises(i18n.CataloguesMissing, match="pybabel compile") as caught:
+        i18n.check_catalogues(tmp_path)
+    assert "th/LC_MESSAGES/messages.mo" in str(caught.value) and "en/LC_MESSAGES/messages.mo" in str(caught.value)
 
 
-def test_catalogues_compile_in_a_fresh_process(tmp_path):
-    # the .mo files are built from the .po at import: nothing to run by hand
+def test_catalogues_load_in_a_fresh_process(tmp_path):
     code = ("import api.i18n as i; print(i.gettext('th', 'My tasks')); print(i.gettext('en', 'My tasks'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.split("\n")[:2] == ["งานของฉัน", "My tasks"]

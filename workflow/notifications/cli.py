@@ -12,17 +12,28 @@ notify_app = typer.Typer(help="Reminders and notifications (แจ้งเต�
 
 
 def scheduler_command(poll: float = typer.Option(5.0, help="seconds between lock attempts / checks"),
-                      heartbeat: float = typer.Option(60.0, help="seconds between delivery runs")) -> None:
+                      interval: Optional[float] = typer.Option(
+                          None, help="seconds between 'what is due now?' runs (PMFLOW_SCHEDULER_INTERVAL_SECONDS)"),
+                      ) -> None:
     """Run the reminder scheduler as its own process (with several API workers). Only one is
-    active: on PostgreSQL an advisory lock makes a second one wait and take over if the first dies."""
-    from db.session import database_url, default_engine
+    active: on PostgreSQL an advisory lock makes a second one wait and take over if the first dies.
+    Its settings and the database are checked before it waits for the lock: bad ones end it here."""
+    from db.session import default_engine
+    from workflow.logs import configure_logging
     from workflow.notifications.scheduler import SchedulerService
+    from workflow.settings import SettingsError, load_settings
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    service = SchedulerService(default_engine(), poll=poll, heartbeat=heartbeat)
+    try:
+        settings = load_settings()
+        configure_logging(settings)
+        service = SchedulerService(default_engine(), settings=settings, poll=poll, interval=interval)
+        service.check()
+    except SettingsError as exc:
+        typer.secho(f"pmflow scheduler will not start: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=2) from None
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: service.stop_soon())
-    typer.echo(f"pmflow scheduler on {database_url()} (waits for the scheduler lock; Ctrl-C stops)")
+    logging.getLogger("pmflow.scheduler").info("waiting for the scheduler lock (Ctrl-C stops)")
     service.run()
     typer.echo("scheduler stopped")
 
@@ -52,7 +63,7 @@ def preview(kind: str = typer.Option("reminder", help="reminder | overdue | esca
             digits: str = typer.Option("arabic", help="arabic | thai (๑๒๓)")) -> None:
     """Render a message template, with sample data or a person's real pending items."""
     from workflow.notifications.render import render
-    from workflow.notifications.settings import from_env
+    from workflow.settings import get_settings
 
     if milestone is not None and person is not None:
         digest = _real(milestone, person, kind)
@@ -61,7 +72,7 @@ def preview(kind: str = typer.Option("reminder", help="reminder | overdue | esca
             return
     else:
         digest = _sample(kind, locale)
-    out = render(digest, base_url=from_env().base_url, digits=digits)
+    out = render(digest, base_url=get_settings().base_url, digits=digits)
     typer.echo(out.html if html else f"Subject: {out.subject}\n\n{out.text}")
 
 
@@ -69,9 +80,9 @@ def _real(milestone_id: int, person_id: int, kind: str):  # noqa: ANN202
     from db.models import Milestone, Round
     from db.session import new_session
     from workflow.calendar import today as calendar_today
+    from workflow.milestones import LOW_PERFORMER_REPORT, not_done
     from workflow.notifications import digest as digests
     from workflow.notifications.fanout import load_recipients, load_round_facts, milestone_info
-    from workflow.milestones import LOW_PERFORMER_REPORT, not_done
     from workflow.notifications.pending import pending_for
 
     with new_session() as session:
@@ -114,25 +125,26 @@ def run(milestone: int = typer.Option(..., help="milestone id"),
 
 @notify_app.command("schedule")
 def schedule(round_id: int = typer.Option(..., "--round", help="round id")) -> None:
-    """(Re)create a round's reminder jobs (done automatically when a round opens)."""
+    """A round's reminders as the scheduler will find them (nothing to create: it reads the milestones)."""
     from workflow.notifications.scheduler import schedule_round
 
     result = schedule_round(round_id)
-    typer.echo(f"{len(result.added)} jobs scheduled, {len(result.skipped)} skipped")
-    for job_id, why in result.skipped.items():
-        typer.echo(f"  {job_id}: {why}")
+    typer.echo(f"{len(result.added)} reminders to come, {len(result.skipped)} past beyond the grace")
+    for key, why in result.skipped.items():
+        typer.echo(f"  {key}: {why}")
 
 
 @notify_app.command("jobs")
 def jobs() -> None:
-    """The scheduler's jobs: a handful per open round."""
-    from db.session import default_engine
-    from workflow.notifications.scheduler import build_scheduler
+    """The scheduler's periodic jobs, and the fan-outs due now that have not finished."""
+    from db.session import new_session
+    from workflow.notifications.clock import SYSTEM
+    from workflow.notifications.scheduler import JOBS, due_runs
+    from workflow.settings import get_settings
 
-    sch = build_scheduler(default_engine())
-    sch.start(paused=True)
-    try:
-        for job in sch.get_jobs(jobstore="default"):
-            typer.echo(f"{job.id:<28} next {job.next_run_time}")
-    finally:
-        sch.shutdown(wait=False)
+    typer.echo(f"jobs: {', '.join(JOBS)} (every {get_settings().scheduler_interval_seconds:g} s; housekeeping hourly)")
+    with new_session() as session:
+        todo = due_runs(session, SYSTEM.now())
+    typer.echo(f"due now and not finished: {len(todo)}")
+    for due in todo:
+        typer.echo(f"  round {due.round_id} {due.key} (since {due.moment.isoformat()})")

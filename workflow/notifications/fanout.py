@@ -56,8 +56,8 @@ from workflow.notifications.pending import (
     pending_for,
 )
 from workflow.notifications.render import render
-from workflow.notifications.settings import Settings, from_env
 from workflow.rounds import policy_of_round
+from workflow.settings import Settings, get_settings
 
 log = logging.getLogger("pmflow.notifications")
 
@@ -278,7 +278,7 @@ def decide(session: Session, found: list[Digest], *, now: datetime, settings: Se
     Per batch: read which (recipient, channel) rows exist already, render and insert only the
     others (executemany, ON CONFLICT DO NOTHING: a concurrent fan-out of the same reminder can
     only lose the race, never duplicate), then give each new inbox row its message."""
-    settings = settings or from_env()
+    settings = settings or get_settings()
     now = to_utc(now)
     result = result or FanOut(found[0].milestone.id if found else None, found[0].offset_key if found else "")
     rules, paths = channel_rules(session)
@@ -290,6 +290,7 @@ def decide(session: Session, found: list[Digest], *, now: datetime, settings: Se
             org_path = paths.get(d.recipient.org_unit_id, "/") if rules else "/"
             chosen = [c for c in CHANNELS if c in resolve_channels(d.recipient.id, org_path, rules)
                       and (c != "email" or settings.smtp.configured)  # no SMTP server: email is off
+                      and (c != "webhook" or settings.webhook_secret)  # never unsigned: no secret, no webhook
                       and (d.milestone.id, d.offset_key, d.recipient.id, c) not in done]
             if not chosen:
                 continue

@@ -1,14 +1,16 @@
 """The in-app inbox (each person reads their own) and the deliveries HR must look at."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, or_, select, update
 from sqlmodel import Session
 
-from db.models import InboxMessage, OrgUnit, Outbox, Person
+from db.models import ChannelSetting, InboxMessage, OrgUnit, Outbox, Person
 from workflow.access import Actor
-from workflow.errors import NotAllowed, NotFound
+from workflow.errors import InvalidInput, NotAllowed, NotFound, Problem
 from workflow.notifications import channels
 from workflow.notifications.clock import to_utc
 
@@ -87,3 +89,57 @@ def retry_delivery(session: Session, actor: Actor, outbox_id: int, *, now: datet
     channels.retry(session, outbox_id, now=now)
     session.refresh(row)
     return row
+
+
+# --- an organisation's webhook (HR) --------------------------------------------------------------
+@dataclass(frozen=True)
+class Webhook:
+    org_code: str
+    target: str
+    enabled: bool
+
+
+def _org_for_hr(session: Session, actor: Actor, org_code: str) -> OrgUnit:
+    org = session.execute(select(OrgUnit).where(OrgUnit.code == org_code)).scalar_one_or_none()
+    if org is None or not (actor.is_admin or actor.has_scope("hr", org.path)):
+        raise NotFound("org", org_code)  # another organisation's is not yours to see
+    return org
+
+
+def webhook_of(session: Session, actor: Actor, org_code: str) -> Webhook:
+    org = _org_for_hr(session, actor, org_code)
+    row = session.execute(select(ChannelSetting).where(
+        ChannelSetting.org_unit_id == org.id, ChannelSetting.person_id.is_(None),
+        ChannelSetting.channel == "webhook")).scalar_one_or_none()
+    return Webhook(org.code, row.target if row else "", bool(row and row.enabled and row.target))
+
+
+def set_webhook(session: Session, actor: Actor, org_code: str, *, target: str, enabled: bool,
+                secret: str) -> Webhook:
+    """HR sets where the organisation's reminders are posted (a chat tool's incoming webhook),
+    for the whole organisation below it; an empty target with enabled=False switches it off."""
+    org = _org_for_hr(session, actor, org_code)
+    target = target.strip()
+    problems = []
+    if enabled and not target:
+        problems.append(Problem("target", "ต้องระบุที่อยู่ webhook", "a webhook address is required"))
+    elif target and (urlsplit(target).scheme not in ("http", "https") or not urlsplit(target).netloc):
+        problems.append(Problem("target", "ที่อยู่ต้องขึ้นต้นด้วย https:// หรือ http://",
+                                "the address must be an http:// or https:// URL"))
+    elif len(target) > 500:
+        problems.append(Problem("target", "ที่อยู่ยาวเกิน 500 ตัวอักษร", "the address is longer than 500 characters"))
+    if enabled and not secret:
+        problems.append(Problem("enabled", "เซิร์ฟเวอร์ยังไม่ได้ตั้งรหัสลงนาม webhook (PMFLOW_WEBHOOK_SECRET)",
+                                "the server has no webhook signing secret (PMFLOW_WEBHOOK_SECRET): "
+                                "webhooks are never sent unsigned"))
+    if problems:
+        raise InvalidInput(problems)
+    row = session.execute(select(ChannelSetting).where(
+        ChannelSetting.org_unit_id == org.id, ChannelSetting.person_id.is_(None),
+        ChannelSetting.channel == "webhook")).scalar_one_or_none()
+    if row is None:
+        row = ChannelSetting(org_unit_id=org.id, person_id=None, channel="webhook")
+    row.target, row.enabled = target, enabled
+    session.add(row)
+    session.commit()
+    return Webhook(org.code, target, enabled and bool(target))

@@ -1,143 +1,198 @@
-"""APScheduler 3.11: one job per milestone and reminder offset, one daily overdue job per round;
-jobs kept in the application's database (SQLAlchemyJobStore, table apscheduler_jobs).
+"""The reminder scheduler: a few named periodic jobs that ask the data what is due now
+(APScheduler 3.11, its jobs in memory; nothing about a round is copied into a job store).
 
-APScheduler 3 cannot share a job store between running schedulers, so exactly one scheduler
-is active at a time: the server runs it in-process in the single-worker default; with more
-workers `pmflow scheduler` runs it alone, and a PostgreSQL advisory lock (held on a dedicated
-connection) keeps a second one waiting until the first dies. On SQLite a lock file beside the
-database does the same for processes on one machine.
+  reminders     every `scheduler_interval_seconds` (settings): for every open round, each
+                reminder whose moment (08:00 Bangkok, `offset` days before a milestone's due date)
+                passed less than the policy's grace ago, and the day's run at 08:30 (the appraisals
+                past the mid-round date move on; overdue reminders and escalations), unless a
+                finished run of it is recorded in `notification_run`.
+  deliver       every interval: the outbox rows due (`channels.deliver_due`), retries included.
+  housekeeping  hourly: stored idempotent answers older than a day are forgotten.
 
-Other processes (the CLI opening a round, API workers) change jobs through a *paused*
-scheduler on the same store: it writes jobs but never runs them; the active scheduler wakes
-at least every `heartbeat` seconds and picks them up. A periodic sync also re-adds future jobs
-of open rounds whose hook was missed, and drops the jobs of closed rounds.
+Why this is right under faults: a run is recorded as finished only after its last batch is
+committed, and every batch inserts with the outbox's unique key (ON CONFLICT DO NOTHING). So a
+fan-out cut short (kill -9, a lost lock, a takeover by the standby) has no record, and the next
+tick, in this process or the standby's, runs it again: whoever already has their row is
+skipped, the rest get theirs. Nobody runs a command. Opening a round, moving a milestone or
+closing a round needs no scheduler call: the next tick reads the milestones as they are (the
+outbox key carries the due date, so a milestone moved to a later date is reminded of again).
 
-Job moments: a reminder at 08:00 Bangkok time `offset` days before the due date; the overdue
-run daily at 08:30. Each job has a fixed id (replace_existing=True), coalesce=True and the
-policy's misfire grace time; the job bodies check the grace again against the injectable
-clock, so a reminder missed while the server was down is sent once within the grace period
-and otherwise skipped with a logged reason.
+Exactly one scheduler is active: the server runs it in-process in the single-worker default;
+with more workers `pmflow scheduler` runs it alone, and a PostgreSQL advisory lock (held on a
+dedicated connection) keeps a second one waiting until the first dies. On SQLite a lock file
+beside the database does the same for processes on one machine. A standby checks its settings
+and the database before it ever takes the lock: bad settings end it with a clear error.
 """
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Iterator
 
-from apscheduler.events import (
-    EVENT_JOB_ERROR,
-    EVENT_JOB_EXECUTED,
-    EVENT_JOB_MISSED,
-    JobExecutionEvent,
-)
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import Engine, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from db.models import Milestone, Round
+import workflow.kinds  # noqa: F401,E402  (the jobs fire events: the kinds and their hooks)
+from db.models import ChannelSetting, Milestone, NotificationRun, Round
 from db.session import default_engine, new_session
 from workflow.calendar import BANGKOK
 from workflow.housekeeping import purge_idempotency_records
-from workflow.notifications.channels import deliver_due
-from workflow.notifications.clock import SYSTEM, Clock
-from workflow.notifications.fanout import (
-    OVERDUE_TIME,
-    reminder_moment,
-    run_overdue,
-    run_reminder,
-)
-from workflow.notifications.settings import Settings, from_env
+from workflow.notifications.channels import ChannelPause, deliver_due
+from workflow.notifications.clock import SYSTEM, Clock, to_utc
+from workflow.notifications.digest import reminder_key
+from workflow.notifications.fanout import overdue_moment, reminder_moment, run_overdue, run_reminder
 from workflow.rounds import pass_mid_round, policy_of_round
-import workflow.kinds  # noqa: F401,E402  (the jobs fire events: the kinds and their hooks)
+from workflow.settings import Settings, SettingsError, get_settings, load_settings
 
 log = logging.getLogger("pmflow.scheduler")
 
-JOBSTORE_TABLE = "apscheduler_jobs"
-DELIVERY_WORKERS = 4  # threads, each with its own SMTP connection, when a job delivers
+DELIVERY_WORKERS = 4  # threads, each with its own SMTP connection, in a delivery run
 LOCK_KEY = 0x706D666C6F77  # "pmflow": the advisory lock only the active scheduler holds
+JOBS = ("reminders", "deliver", "housekeeping")
 
 
-def reminder_job_id(milestone_id: int, offset_days: int) -> str:
-    return f"reminder:{milestone_id}:{offset_days}"
+# --- what is due now -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DueRun:
+    """A fan-out whose moment has come and that has not finished."""
+
+    round_id: int
+    key: str  # notification_run.run_key
+    kind: str  # reminder | daily
+    milestone_id: int | None = None
+    offset_days: int | None = None
+    moment: datetime | None = None
 
 
-def overdue_job_id(round_id: int) -> str:
-    return f"overdue:{round_id}"
+def run_key_reminder(milestone_id: int, offset_days: int, due_on: date) -> str:
+    return f"reminder:{milestone_id}:{reminder_key(offset_days, due_on)}"
 
 
-# --- what the jobs run (module-level functions: the job store keeps a reference by name) --------
+def run_key_daily(day: date) -> str:
+    return f"daily:{day.isoformat()}"
+
+
+def due_runs(session: Session, now: datetime) -> list[DueRun]:
+    """Every reminder and daily run of the open rounds whose moment passed within the policy's
+    grace and that has no finished record, oldest moment first."""
+    now = to_utc(now)
+    rounds = list(session.execute(select(Round).where(Round.status == "open").order_by(Round.id)).scalars())
+    todo: list[DueRun] = []
+    for rnd in rounds:
+        rules = policy_of_round(session, rnd.id).reminders
+        grace = timedelta(hours=rules.misfire_grace_hours)
+        finished = set(session.execute(select(NotificationRun.run_key)
+                                        .where(NotificationRun.round_id == rnd.id)).scalars())
+        milestones = session.execute(select(Milestone.id, Milestone.due_on)
+                                     .where(Milestone.round_id == rnd.id)).all()
+        for mid, due_on in milestones:
+            for offset in rules.offsets_days:
+                moment = reminder_moment(due_on, offset)
+                key = run_key_reminder(mid, offset, due_on)
+                if moment <= now <= moment + grace and key not in finished:
+                    todo.append(DueRun(rnd.id, key, "reminder", mid, offset, moment))
+        daily = overdue_moment(now)
+        key = run_key_daily(daily.date())
+        if now - daily <= grace and daily.date() >= rnd.starts_on and key not in finished:
+            todo.append(DueRun(rnd.id, key, "daily", moment=daily))
+    return sorted(todo, key=lambda r: (r.moment, r.round_id, r.key))
+
+
+def run_due(session: Session, *, now: datetime, settings: Settings | None = None) -> list[DueRun]:
+    """Run every due fan-out to its end and record it as finished; returns what ran. A fan-out
+    that raises is not recorded: the next tick tries it again."""
+    done = []
+    for due in due_runs(session, now):
+        session.commit()  # end the read: on SQLite every transaction holds the write lock
+        if due.kind == "reminder":
+            result = run_reminder(session, due.milestone_id, due.offset_days, now=now, settings=settings)
+            outcome = result.skipped or f"{result.recipients} recipients, {result.decided} rows"
+        else:
+            # The day's run also moves agreed appraisals on once the mid-round date has passed.
+            moved = pass_mid_round(session, due.round_id, today=to_utc(now).astimezone(BANGKOK).date())
+            results = run_overdue(session, due.round_id, now=now, settings=settings)
+            outcome = f"{moved} moved past mid-round; " + "; ".join(
+                r.skipped or f"milestone {r.milestone_id}: {r.recipients} recipients, {r.decided} rows"
+                for r in results)
+        _finished(session, due, outcome, now)
+        done.append(due)
+    session.commit()
+    return done
+
+
+def _finished(session: Session, due: DueRun, outcome: str, now: datetime) -> None:
+    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)
+    session.execute(insert(NotificationRun).values(round_id=due.round_id, run_key=due.key,
+                                                   finished_at=to_utc(now), outcome=outcome[:500])
+                    .on_conflict_do_nothing(index_elements=["round_id", "run_key"]))
+    session.commit()
+    log.info("finished %s of round %s: %s", due.key, due.round_id, outcome)
+
+
 @dataclass
-class Runtime:
-    """What jobs use when they run: the active scheduler sets it."""
+class Planned:
+    """The reminders a round will get: nothing is stored, the `reminders` job finds them."""
 
-    engine: Engine | None = None
-    clock: Clock = SYSTEM
-    settings: Settings | None = None
-    scheduler: BackgroundScheduler | None = None
+    added: list[str] = field(default_factory=list)  # run keys still to come
+    skipped: dict[str, str] = field(default_factory=dict)  # run key -> why it will not run
 
 
-RUNTIME = Runtime()
+def schedule_round(round_id: int, *, engine: Engine | None = None, now: datetime | None = None) -> Planned:
+    """The reminders of a round, as the periodic job will see them (nothing to store: the job
+    reads the milestones); moments already past beyond the grace are named with the reason."""
+    now = to_utc(now or SYSTEM.now())
+    result = Planned()
+    with new_session(engine or default_engine()) as session:
+        rnd = session.get(Round, round_id)
+        if rnd is None or rnd.status != "open":
+            return result
+        rules = policy_of_round(session, round_id).reminders
+        grace = timedelta(hours=rules.misfire_grace_hours)
+        for m in session.execute(select(Milestone).where(Milestone.round_id == round_id)
+                                 .order_by(Milestone.due_on, Milestone.id)).scalars():
+            for offset in rules.offsets_days:
+                moment, key = reminder_moment(m.due_on, offset), run_key_reminder(m.id, offset, m.due_on)
+                if moment + grace < now:
+                    result.skipped[key] = f"moment {moment.isoformat()} passed beyond the grace period"
+                    log.warning("reminder %s will not run: %s", key, result.skipped[key])
+                else:
+                    result.added.append(key)
+    return result
 
 
-def _engine() -> Engine:
-    return RUNTIME.engine or default_engine()
+def in_process_enabled(settings: Settings | None = None) -> bool:
+    """Does the server run the scheduler itself? Only with one worker and unless switched off."""
+    return (settings or get_settings()).runs_scheduler_in_process
 
 
-def reminder_job(milestone_id: int, offset_days: int) -> None:
-    now = RUNTIME.clock.now()
-    with new_session(_engine()) as session:
-        run_reminder(session, milestone_id, offset_days, now=now, settings=RUNTIME.settings)
-        deliver_due(session, now=now, settings=RUNTIME.settings, milestone_id=milestone_id,
-                    workers=DELIVERY_WORKERS)
+def check_ready(engine: Engine, settings: Settings) -> None:
+    """What a scheduler needs before it takes the lock: the database answers, and webhooks
+    switched on anywhere have a signing secret. Raises SettingsError naming what is wrong."""
+    try:
+        with new_session(engine) as session:
+            hooks = session.execute(select(ChannelSetting.id).where(
+                ChannelSetting.channel == "webhook", ChannelSetting.enabled.is_(True),
+                ChannelSetting.target != "").limit(1)).first()
+    except Exception as exc:  # noqa: BLE001 - named in the error
+        raise SettingsError(f"the database at PMFLOW_DATABASE_URL cannot be read: {exc}") from None
+    if hooks is not None and not settings.webhook_secret:
+        raise SettingsError("webhooks are switched on but PMFLOW_WEBHOOK_SECRET is empty: "
+                            "webhooks are never sent unsigned")
 
 
-def overdue_job(round_id: int) -> None:
-    now = RUNTIME.clock.now()
-    with new_session(_engine()) as session:
-        # The daily job also moves agreed appraisals on once the mid-round date has passed.
-        pass_mid_round(session, round_id, today=now.astimezone(BANGKOK).date())
-        run_overdue(session, round_id, now=now, settings=RUNTIME.settings)
-        deliver_due(session, now=now, settings=RUNTIME.settings, workers=DELIVERY_WORKERS)
-
-
-def deliver_job() -> None:
-    """Due deliveries and retries; also the heartbeat that makes the scheduler re-read the store."""
-    with new_session(_engine()) as session:
-        deliver_due(session, now=RUNTIME.clock.now(), settings=RUNTIME.settings, workers=DELIVERY_WORKERS)
-
-
-def sync_job() -> None:
-    sync(scheduler=RUNTIME.scheduler, engine=_engine(), now=RUNTIME.clock.now())
-
-
-def housekeeping_job() -> None:
-    with new_session(_engine()) as session:
-        purge_idempotency_records(session, RUNTIME.clock.now())
-
-
-# --- building schedulers -------------------------------------------------------------------------
-class AppJobStore(SQLAlchemyJobStore):
-    """The job store on the application's engine, which it must not dispose of on shutdown."""
-
-    def shutdown(self) -> None:
-        pass
-
-
+# --- the one active scheduler --------------------------------------------------------------------
 class PmflowScheduler(BackgroundScheduler):
     """APScheduler 3's background scheduler, minus one hazard: after shutdown() its loop wakes
-    once more in the STOPPED state and processes due jobs (failing to submit them, and then
-    removing one-shot jobs from the shared store). Only a running scheduler processes jobs."""
+    once more in the STOPPED state and processes due jobs. Only a running scheduler runs jobs."""
 
     def _process_jobs(self):  # noqa: ANN202
         if self.state != STATE_RUNNING:
@@ -145,179 +200,20 @@ class PmflowScheduler(BackgroundScheduler):
         return super()._process_jobs()
 
 
-def build_scheduler(engine: Engine) -> BackgroundScheduler:
-    return PmflowScheduler(
-        jobstores={"default": AppJobStore(engine=engine, tablename=JOBSTORE_TABLE),
-                   "local": MemoryJobStore()},
-        executors={"default": ThreadPoolExecutor(4)},
-        job_defaults={"coalesce": True, "max_instances": 1},
-        timezone=BANGKOK)
-
-
-@contextlib.contextmanager
-def _store(engine: Engine | None, scheduler: BackgroundScheduler | None) -> Iterator[BackgroundScheduler]:
-    """The scheduler to change jobs with: the one given, the active one of this process, or a
-    paused one that only writes to the job store."""
-    if scheduler is None and RUNTIME.scheduler is not None and (engine is None or engine is RUNTIME.engine):
-        scheduler = RUNTIME.scheduler
-    if scheduler is not None:
-        yield scheduler
-        return
-    temp = build_scheduler(engine or default_engine())
-    temp.start(paused=True)
-    try:
-        yield temp
-    finally:
-        temp.shutdown(wait=False)
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    id: str
-    kind: str  # reminder | overdue
-    args: tuple[int, ...]
-    moment: datetime | None  # reminders: the one run; overdue: None (daily)
-    grace: timedelta
-
-
-@dataclass
-class Scheduled:
-    added: list[str] = field(default_factory=list)
-    skipped: dict[str, str] = field(default_factory=dict)  # job id -> reason
-    removed: list[str] = field(default_factory=list)
-
-
-def round_jobs(session: Session, round_id: int) -> list[JobSpec]:
-    """A handful per round: milestones x offsets + one overdue job, whatever the staff count."""
-    policy = policy_of_round(session, round_id)
-    grace = timedelta(hours=policy.reminders.misfire_grace_hours)
-    milestones = session.execute(select(Milestone).where(Milestone.round_id == round_id)
-                                 .order_by(Milestone.due_on, Milestone.id)).scalars()
-    specs = [JobSpec(reminder_job_id(m.id, off), "reminder", (m.id, off), reminder_moment(m.due_on, off), grace)
-             for m in milestones for off in policy.reminders.offsets_days]
-    if policy.reminders.overdue_daily:
-        specs.append(JobSpec(overdue_job_id(round_id), "overdue", (round_id,), None, grace))
-    return specs
-
-
-def _add(sch: BackgroundScheduler, spec: JobSpec, rnd: Round, now: datetime, result: Scheduled) -> None:
-    grace_s = int(spec.grace.total_seconds()) or 1
-    if spec.kind == "reminder":
-        if spec.moment + spec.grace < now:
-            result.skipped[spec.id] = f"moment {spec.moment.isoformat()} passed beyond the grace period"
-            log.warning("job %s not scheduled: %s", spec.id, result.skipped[spec.id])
-            return
-        sch.add_job(reminder_job, DateTrigger(run_date=spec.moment, timezone=BANGKOK), args=list(spec.args),
-                    id=spec.id, name=spec.id, replace_existing=True, misfire_grace_time=grace_s,
-                    coalesce=True, jobstore="default")
-    else:
-        sch.add_job(overdue_job, CronTrigger(hour=OVERDUE_TIME.hour, minute=OVERDUE_TIME.minute, timezone=BANGKOK,
-                                             start_date=rnd.starts_on, end_date=None),
-                    args=list(spec.args), id=spec.id, name=spec.id, replace_existing=True,
-                    misfire_grace_time=grace_s, coalesce=True, jobstore="default")
-    result.added.append(spec.id)
-
-
-def schedule_round(round_id: int, *, engine: Engine | None = None, scheduler: BackgroundScheduler | None = None,
-                   now: datetime | None = None) -> Scheduled:
-    """Add (or replace) the jobs of an open round. Called when a round opens."""
-    now = now or RUNTIME.clock.now()
-    result = Scheduled()
-    with new_session(engine or _engine()) as session:
-        rnd = session.get(Round, round_id)
-        if rnd is None or rnd.status != "open":
-            return result
-        specs = round_jobs(session, round_id)
-    with _store(engine, scheduler) as sch:
-        for spec in specs:
-            _add(sch, spec, rnd, now, result)
-    return result
-
-
-def reschedule_milestone(milestone_id: int, *, engine: Engine | None = None,
-                         scheduler: BackgroundScheduler | None = None, now: datetime | None = None) -> Scheduled:
-    """Replace a milestone's reminder jobs after its due date changed."""
-    now = now or RUNTIME.clock.now()
-    result = Scheduled()
-    with new_session(engine or _engine()) as session:
-        m = session.get(Milestone, milestone_id)
-        rnd = session.get(Round, m.round_id) if m else None
-        specs = [s for s in round_jobs(session, rnd.id) if s.kind == "reminder" and s.args[0] == milestone_id] \
-            if rnd is not None and rnd.status == "open" else []
-    with _store(engine, scheduler) as sch:
-        prefix = f"reminder:{milestone_id}:"
-        for job in sch.get_jobs(jobstore="default"):
-            if job.id.startswith(prefix):
-                sch.remove_job(job.id, jobstore="default")
-                result.removed.append(job.id)
-        for spec in specs:
-            _add(sch, spec, rnd, now, result)
-    return result
-
-
-def unschedule_round(round_id: int, *, engine: Engine | None = None,
-                     scheduler: BackgroundScheduler | None = None) -> Scheduled:
-    """Remove every job of a round. Called when a round closes."""
-    result = Scheduled()
-    with new_session(engine or _engine()) as session:
-        ids = set(session.execute(select(Milestone.id).where(Milestone.round_id == round_id)).scalars())
-    with _store(engine, scheduler) as sch:
-        for job in sch.get_jobs(jobstore="default"):
-            kind, _, rest = job.id.partition(":")
-            if (kind == "reminder" and int(rest.split(":")[0]) in ids) or job.id == overdue_job_id(round_id):
-                sch.remove_job(job.id, jobstore="default")
-                result.removed.append(job.id)
-    return result
-
-
-def sync(*, scheduler: BackgroundScheduler | None = None, engine: Engine | None = None,
-         now: datetime | None = None) -> Scheduled:
-    """Make the store match the data: future jobs of open rounds present at the right moment,
-    no jobs for closed rounds. Cheap: a handful of jobs per round."""
-    now = now or RUNTIME.clock.now()
-    result = Scheduled()
-    with new_session(engine or _engine()) as session:
-        rounds = list(session.execute(select(Round)).scalars())
-        wanted = {r.id: round_jobs(session, r.id) for r in rounds if r.status == "open"}
-    by_id = {r.id: r for r in rounds}
-    with _store(engine, scheduler) as sch:
-        existing = {j.id: j for j in sch.get_jobs(jobstore="default")}
-        keep = set()
-        for rid, specs in wanted.items():
-            for spec in specs:
-                keep.add(spec.id)
-                job = existing.get(spec.id)
-                if spec.kind == "overdue":
-                    if job is None:
-                        _add(sch, spec, by_id[rid], now, result)
-                elif spec.moment > now and (job is None or job.next_run_time != spec.moment):
-                    _add(sch, spec, by_id[rid], now, result)
-        for job_id in existing:
-            if job_id.startswith(("reminder:", "overdue:")) and job_id not in keep:
-                sch.remove_job(job_id, jobstore="default")
-                result.removed.append(job_id)
-    return result
-
-
-def in_process_enabled(env: dict[str, str] | None = None) -> bool:
-    """Does the server run the scheduler itself? Only with one worker and unless switched off."""
-    env = os.environ if env is None else env
-    return env.get("PMFLOW_SCHEDULER", "on").lower() != "off" and env.get("PMFLOW_WORKERS", "1") in ("", "1")
-
-
-# --- the one active scheduler --------------------------------------------------------------------
 class SchedulerService:
-    """Waits for the scheduler lock, then runs the scheduler until stopped or the lock is lost."""
+    """Checks its settings, waits for the scheduler lock, then runs the periodic jobs until
+    stopped or the lock is lost."""
 
     def __init__(self, engine: Engine | None = None, *, clock: Clock = SYSTEM, settings: Settings | None = None,
-                 poll: float = 5.0, heartbeat: float = 60.0, sync_every: float = 300.0, name: str = "scheduler"):
+                 poll: float = 5.0, interval: float | None = None, name: str = "scheduler",
+                 workers: int = DELIVERY_WORKERS):
         self.engine = engine or default_engine()
         self.clock, self.settings = clock, settings
-        self.poll, self.heartbeat, self.sync_every, self.name = poll, heartbeat, sync_every, name
+        self.poll, self.interval, self.name, self.workers = poll, interval, name, workers
         self.active = threading.Event()
         self.lock_attempts = 0
-        self.executed: list[str] = []  # ids of jobs this service ran
-        self.missed: list[str] = []
+        self.executed: list[str] = []  # names of the jobs this service ran
+        self.pause = ChannelPause()  # a channel whose server is down waits before the next try
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock_conn = None
@@ -325,7 +221,7 @@ class SchedulerService:
         self._scheduler: BackgroundScheduler | None = None
 
     # lifecycle
-    def start(self) -> "SchedulerService":
+    def start(self) -> SchedulerService:
         self._thread = threading.Thread(target=self.run, name=self.name, daemon=True)
         self._thread.start()
         return self
@@ -349,7 +245,17 @@ class SchedulerService:
         if self._thread is not None:
             self._thread.join(30)
 
+    def check(self) -> Settings:
+        """The settings this scheduler will use, read and checked now (SettingsError if bad)."""
+        settings = self.settings or load_settings()
+        check_ready(self.engine, settings)
+        self.settings = settings
+        if self.interval is None:
+            self.interval = settings.scheduler_interval_seconds
+        return settings
+
     def run(self) -> None:
+        self.check()  # before the lock: a standby with bad settings never holds it
         while not self._stop.is_set():
             if not self._acquire():
                 self._stop.wait(self.poll)
@@ -364,6 +270,20 @@ class SchedulerService:
             finally:
                 self._deactivate()
                 self._release()
+
+    # the jobs
+    def reminders_job(self) -> None:
+        with new_session(self.engine) as session:
+            run_due(session, now=self.clock.now(), settings=self.settings)
+
+    def deliver_job(self) -> None:
+        with new_session(self.engine) as session:
+            deliver_due(session, now=self.clock.now(), settings=self.settings, workers=self.workers,
+                        pause=self.pause)
+
+    def housekeeping_job(self) -> None:
+        with new_session(self.engine) as session:
+            purge_idempotency_records(session, self.clock.now())
 
     # the lock
     def _acquire(self) -> bool:
@@ -417,19 +337,17 @@ class SchedulerService:
 
     # the scheduler
     def _activate(self) -> None:
-        sch = build_scheduler(self.engine)
-        sch.add_listener(self._on_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
-        RUNTIME.engine, RUNTIME.clock, RUNTIME.settings = self.engine, self.clock, self.settings or from_env()
+        sch = PmflowScheduler(jobstores={"default": MemoryJobStore()}, executors={"default": ThreadPoolExecutor(3)},
+                              job_defaults={"coalesce": True, "max_instances": 1}, timezone=BANGKOK)
+        sch.add_listener(self._on_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+        first = datetime.now(BANGKOK)  # at once: a takeover finishes what was cut short now
+        every = self.interval
+        for name, job, seconds in (("reminders", self.reminders_job, every), ("deliver", self.deliver_job, every),
+                                   ("housekeeping", self.housekeeping_job, 3600)):
+            sch.add_job(job, "interval", seconds=seconds, id=name, name=name, next_run_time=first,
+                        misfire_grace_time=max(int(seconds), 1))
         sch.start()
-        RUNTIME.scheduler = sch
         self._scheduler = sch
-        sync(scheduler=sch, engine=self.engine, now=self.clock.now())
-        sch.add_job(deliver_job, "interval", seconds=self.heartbeat, id="deliver", jobstore="local",
-                    replace_existing=True, coalesce=True, misfire_grace_time=int(self.heartbeat) or 1)
-        sch.add_job(sync_job, "interval", seconds=self.sync_every, id="sync", jobstore="local",
-                    replace_existing=True, coalesce=True, misfire_grace_time=int(self.sync_every) or 1)
-        sch.add_job(housekeeping_job, "interval", hours=1, id="housekeeping", jobstore="local",
-                    replace_existing=True, coalesce=True, misfire_grace_time=3600)
         self.active.set()
 
     def _deactivate(self, wait: bool = True) -> None:
@@ -437,17 +355,10 @@ class SchedulerService:
         self.active.clear()
         sch, self._scheduler = self._scheduler, None
         if sch is not None:
-            if RUNTIME.scheduler is sch:
-                RUNTIME.scheduler = None
             with contextlib.suppress(Exception):
                 sch.shutdown(wait=wait)
 
     def _on_event(self, event: JobExecutionEvent) -> None:
-        if event.code == EVENT_JOB_MISSED:
-            self.missed.append(event.job_id)
-            log.warning("%s: job %s missed its run at %s beyond its grace time; skipped",
-                        self.name, event.job_id, event.scheduled_run_time)
-        elif event.job_id not in ("deliver", "sync"):
-            self.executed.append(event.job_id)
-            if event.exception is not None:
-                log.error("%s: job %s failed: %s", self.name, event.job_id, event.exception)
+        self.executed.append(event.job_id)
+        if event.exception is not None:
+            log.error("%s: job %s failed (tried again next tick): %s", self.name, event.job_id, event.exception)

@@ -9,17 +9,18 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Callable, Mapping, Sequence
 
-from workflow.calendar import thai_digits
-from workflow.machines.appraisal import STATES
 from workflow import labels
+from workflow.calendar import thai_digits
 from workflow.labels import MEASURE_TH, STATE_TH, STATUS_TH
+from workflow.machines.appraisal import STATES
 from workflow.machines.low_performer import MACHINE as CASE_MACHINE
 from workflow.machines.low_performer import MEASURES
 from workflow.milestones import UNCOUNTED, not_done, passed, tally
-from workflow.reports.distribution import distribution, guideline_gap, overall, percent, rank
 from workflow.policy import RewardRules
+from workflow.reports.distribution import distribution, guideline_gap, overall, percent, rank
 from workflow.reports.model import Column, Report, Table
-from workflow.reward import Candidate, plan as reward_plan
+from workflow.reward import Candidate
+from workflow.reward import plan as reward_plan
 
 
 @dataclass(frozen=True)

@@ -9,15 +9,29 @@ from typing import Callable
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from db.models import (Appraisal, CaseMeasure, Event, Evidence, Kpi, LowPerformerCase, Milestone, OrgKpi,
-                       OrgUnit, Person, PolicyVersion, ProgressNote, Round, Signature)
-from workflow.access import Actor
+from db.models import (
+    Appraisal,
+    CaseMeasure,
+    Event,
+    Evidence,
+    Kpi,
+    LowPerformerCase,
+    Milestone,
+    OrgKpi,
+    OrgUnit,
+    Person,
+    PolicyVersion,
+    ProgressNote,
+    Round,
+    Signature,
+)
 from workflow import calendar
+from workflow.access import Actor
 from workflow.calendar import thai_date
 from workflow.committees import band_codes
 from workflow.errors import InvalidInput, NotFound, Problem
-from workflow.reports import data
 from workflow.progress import state_counts
+from workflow.reports import data
 from workflow.reports import low_performers as lp
 from workflow.reports.model import Report
 from workflow.rounds import policy_of_round

@@ -4,10 +4,9 @@ Revision ID: 0001_initial
 Revises: 
 Create Date: 2026-11-23 11:09:23.511229
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-
+from alembic import op
 
 revision = '0001_initial'
 down_revision = None

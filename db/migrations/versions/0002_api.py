@@ -1,11 +1,14 @@
-"""Schema changes for: API and access control (issue 3). Empty until that work needs one.
+"""Schema changes for: the HTTP API and access control: none were needed.
+
+Empty on purpose: databases already stamped with this revision must still find it in the chain,
+so it stays as a link that changes nothing.
 
 Revision ID: 0002_api
 Revises: 0001_initial
 """
-from alembic import op  # noqa: F401
 import sqlalchemy as sa  # noqa: F401
 import sqlmodel  # noqa: F401
+from alembic import op  # noqa: F401
 
 revision = "0002_api"
 down_revision = "0001_initial"

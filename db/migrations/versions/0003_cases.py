@@ -4,9 +4,9 @@ the PM process step it supports (evidence.step).
 Revision ID: 0003_cases
 Revises: 0002_api
 """
-from alembic import op  # noqa: F401
 import sqlalchemy as sa  # noqa: F401
 import sqlmodel  # noqa: F401
+from alembic import op  # noqa: F401
 
 revision = "0003_cases"
 down_revision = "0002_api"

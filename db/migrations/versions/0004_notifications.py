@@ -8,8 +8,8 @@
 Revision ID: 0004_notifications
 Revises: 0003_cases
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0004_notifications"
 down_revision = "0003_cases"

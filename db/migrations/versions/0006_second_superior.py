@@ -3,8 +3,8 @@
 Revision ID: 0006_second_superior
 Revises: 0005_pages
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0006_second_superior"
 down_revision = "0005_pages"

@@ -2,13 +2,13 @@
 moved by HR for one round, with who and when.
 
 Revision ID: 0009_adoption
-Revises: 0006_second_superior
+Revises: 0007_notification_runs
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0009_adoption"
-down_revision = "0006_second_superior"
+down_revision = "0007_notification_runs"
 branch_labels = None
 depends_on = None
 

@@ -4,8 +4,8 @@ develop, how, by when) and plan revisions (a still-low follow-up opens a new one
 Revision ID: 0014_case_cycle
 Revises: 0009_adoption
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0014_case_cycle"
 down_revision = "0009_adoption"
