@@ -384,9 +384,13 @@ def _score(session: Session, a: Appraisal, p: dict[str, Any], actor: Actor,
 def _hand_over(session: Session, a: Appraisal, p: dict[str, Any], actor: Actor,
                held: frozenset[str]) -> Mapping[str, Any]:
     new = session.get(Person, p["evaluator_id"])
-    if new is None or not new.active or new.id == a.person_id:
-        raise InvalidInput([Problem("payload.evaluator_id", "ผู้ประเมินคนใหม่ไม่ถูกต้อง",
-                                    "the new evaluator must be another active person")])
+    inside = new is not None and session.execute(  # only someone in the round's organisation
+        select(OrgUnit.id).where(OrgUnit.id == new.org_unit_id, OrgUnit.path.startswith(
+            select(OrgUnit.path).join(Round, Round.org_unit_id == OrgUnit.id)
+            .where(Round.id == a.round_id).scalar_subquery()))).first() is not None
+    if not inside or not new.active or new.id == a.person_id:
+        raise InvalidInput([Problem("payload.evaluator_id", "ผู้ประเมินคนใหม่ต้องเป็นบุคลากรอื่นในองค์กรนี้",
+                                    "the new evaluator must be another active person in this organisation")])
     old, a.evaluator_id = a.evaluator_id, new.id
     return {"previous_evaluator_id": old}
 

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from db.models import Account, AuthToken, OrgUnit, Person, RoleAssignment, utcnow
 from workflow.access import Actor
-from workflow.accounts import actor_for, check_password, hash_password
+from workflow.accounts import ORG_ROLES, actor_for, check_password, hash_password
 from workflow.errors import InvalidInput, Problem, WorkflowError
 
 MAX_FAILURES = 5
@@ -156,10 +156,10 @@ def authenticate(session: Session, token: str, *, kind: str, secret_key: str,
      person_name, locale, _, _) = rows[0]
     if revoked or not active or _aware(expires) <= now:
         return None
-    scoped = tuple((r.role, r.path) for r in rows if r.role is not None)
+    scoped = tuple((r.role, r.path) for r in rows if r.role in ORG_ROLES)
     # The same Actor as accounts.actor_for (which takes three queries; this runs on every request).
     actor = Actor(account_id=account_id, person_id=person_id, name=person_name or username,
-                  is_admin=is_admin or any(r == "admin" for r, _ in scoped), scoped_roles=scoped,
+                  is_admin=is_admin, scoped_roles=scoped,
                   locale=locale or "th")
     return Authenticated(actor, token_id, tok_kind, csrf)
 
