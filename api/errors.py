@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from db.models import utcnow
 from workflow.auth_service import LoginLocked, Unauthenticated
 from workflow.errors import (Conflict, GuardFailed, InvalidInput, NotAllowed, NotFound, Problem,
-                             WorkflowError, problems_from_pydantic)
+                             VersionRequired, WorkflowError, problems_from_pydantic)
 
 
 class ProblemOut(BaseModel):
@@ -26,7 +26,7 @@ class ProblemOut(BaseModel):
 class ErrorOut(BaseModel):
     message: str = Field(examples=["ข้อมูลไม่ถูกต้อง / invalid input"])
     problems: list[ProblemOut] = Field(default_factory=list)
-    current_version: int | None = Field(None, description="on 409: the object's current version")
+    current_version: int | None = Field(None, description="on 409 and 428: the object's current version")
 
 
 class ApiError(Exception):
@@ -52,6 +52,8 @@ def error_body(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]:
         return 422, _out(f"ยังทำ '{exc.event}' ไม่ได้ / '{exc.event}' cannot be done yet", exc.problems), {}
     if isinstance(exc, InvalidInput):
         return 422, _out("ข้อมูลไม่ถูกต้อง / invalid input", exc.problems), {}
+    if isinstance(exc, VersionRequired):
+        return 428, _out(str(exc), [Problem("If-Match", exc.th, exc.en)], current_version=exc.current_version), {}
     if isinstance(exc, Conflict):
         return 409, _out(str(exc), current_version=exc.current_version), {}
     if isinstance(exc, LoginLocked):
@@ -100,6 +102,7 @@ def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         409: "ข้อมูลถูกแก้ไขแล้ว / stale version or already exists",
         413: "ข้อมูลใหญ่เกินไป / request body too large",
         422: "ข้อมูลไม่ถูกต้อง / every broken rule, by field, in Thai and English",
+        428: 'ต้องส่ง If-Match / the event needs If-Match: "<version>" (current_version in the body)',
         429: "ลงชื่อเข้าใช้ผิดหลายครั้ง / too many failed logins",
     }
     return {c: {"model": ErrorOut, "description": text[c]} for c in codes}

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from api import diagram, i18n
 from api.deps import SessionDep
+from api.routes.events import form_version, required_version
 from api.pages.common import (
     FormDep,
     FormErrors,
@@ -243,7 +244,7 @@ def appraisal_event(request: Request, appraisal_id: int, event: str, viewer: Vie
     kpi_count = len(kpis_of(session, a.id))
     payload, kpi_index = payload_for(event, form, kpi_count, comps)
     try:
-        version = int(form["version"]) if form.get("version", "").isdigit() else None
+        version = required_version(session, "appraisal", a.id, form_version(form), viewer.actor)
         engine.fire(session, "appraisal", a.id, event, viewer.actor, expected_version=version, payload=payload)
     except WorkflowError as exc:
         session.rollback()

@@ -12,6 +12,7 @@ from starlette.datastructures import UploadFile
 
 from api import diagram, i18n
 from api.deps import SessionDep
+from api.routes.events import form_version, required_version
 from api.pages.common import (
     FormDep,
     FormErrors,
@@ -66,9 +67,9 @@ def case_event(request: Request, case_id: int, event: str, viewer: ViewerDep, se
         cases.get_case(session, viewer.actor, case_id)
     except NotFound:
         return not_found(request, viewer)
-    version = int(form["version"]) if form.get("version", "").isdigit() else None
     payload = {k: form[k].strip() for k in FIELDS.get(event, []) if form.get(k, "").strip()}
     try:
+        version = required_version(session, "case", case_id, form_version(form), viewer.actor)
         upload = raw.get("file")
         if event == "add_evidence" and isinstance(upload, UploadFile) and upload.filename:
             content = upload.file.read()

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from api import i18n
 from api.deps import SessionDep
+from api.routes.events import form_version, required_version
 from api.pages.charts import stacked_bars
 from api.pages.common import (
     FormDep,
@@ -102,7 +103,7 @@ def return_one(request: Request, committee_id: int, appraisal_id: int, viewer: V
     form = form_dict(posted)
     lang = lang_of(request, viewer)
     try:
-        version = int(form["version"]) if form.get("version", "").isdigit() else None
+        version = required_version(session, "appraisal", appraisal_id, form_version(form), viewer.actor)
         committees.return_to_evaluator(session, viewer.actor, appraisal_id, form.get("comment", ""),
                                        expected_version=version)
     except WorkflowError as exc:

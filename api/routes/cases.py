@@ -119,7 +119,7 @@ async def upload_evidence(case_id: CaseId, session: SessionDep, actor: ActorDep,
                           note: Annotated[str, Form(max_length=8000)] = "",
                           if_match: events.IfMatch = None) -> JSONResponse:
     content = await file.read()
-    version = events.expected_version(if_match, None)
+    version = events.required_version(session, "case", case_id, events.expected_version(if_match, None), actor)
     fired = cases.add_evidence_file(session, case_id, actor, filename=file.filename or "evidence",
                                     content=content, content_type=file.content_type or "application/octet-stream",
                                     measure=measure, note=note, expected_version=version)

@@ -38,10 +38,12 @@ def test_cookie_session_needs_csrf_for_unsafe_requests(client, w, engine):
     csrf = r.json()["csrf_token"]
     assert client.get(f"/api/v1/appraisals/{aid}").status_code == 200  # the cookie alone reads
     url = f"/api/v1/appraisals/{aid}/events/edit_agreement"
-    r = client.post(url, json={"payload": {"kpis": KPIS}})
+    r = client.post(url, json={"payload": {"kpis": KPIS}}, headers={"If-Match": '"1"'})
     assert r.status_code == 403 and r.json()["problems"][0]["field"] == "X-CSRF-Token"
-    assert client.post(url, json={"payload": {"kpis": KPIS}}, headers={"X-CSRF-Token": "forged"}).status_code == 403
-    assert client.post(url, json={"payload": {"kpis": KPIS}}, headers={"X-CSRF-Token": csrf}).status_code == 200
+    assert client.post(url, json={"payload": {"kpis": KPIS}},
+                       headers={"X-CSRF-Token": "forged", "If-Match": '"1"'}).status_code == 403
+    assert client.post(url, json={"payload": {"kpis": KPIS}},
+                       headers={"X-CSRF-Token": csrf, "If-Match": '"1"'}).status_code == 200
     # a form post may carry it as a field
     r = client.post("/api/v1/auth/logout", data={"csrf_token": csrf})
     assert r.status_code == 200
