@@ -6,7 +6,7 @@ from sqlalchemy import Engine
 
 from api import errors
 from api.deps import reject_nul
-from api.middleware import BodySizeLimit
+from api.middleware import BodySizeLimit, SecurityHeaders
 from api.scheduler import lifespan  # the reminder scheduler in the single-process default (issue 5)
 from api.settings import get_settings
 from api.version import VERSION
@@ -16,13 +16,17 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     """The application; `engine` (tests, benchmarks) or else PMFLOW_DATABASE_URL's."""
     app = FastAPI(title="pmflow", version=VERSION,
                   description="ระบบบริหารผลการปฏิบัติงาน / Performance-management workflow",
-                  openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs", redoc_url=None, lifespan=lifespan,
+                  openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None, lifespan=lifespan,
                   dependencies=[Depends(reject_nul)], responses=errors.responses(422))
     app.state.engine = engine  # None: api.deps.get_engine opens the default one on first use
     settings = get_settings()
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     _include_routers(app, settings)
+    from api import docs  # the interactive API docs, every asset served from here
+
+    docs.install(app)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:

@@ -93,9 +93,10 @@ def case_evidence(request: Request, case_id: int, evidence_id: int, viewer: View
         ev = cases.evidence_file(session, viewer.actor, case_id, evidence_id)
     except NotFound:
         return not_found(request, viewer)
-    safe = "".join(ch for ch in ev.filename if ch.isalnum() or ch in "._-") or "evidence"
+    from api.downloads import attachment
+
     return Response(ev.content, media_type="application/octet-stream",
-                    headers={"Content-Disposition": f'attachment; filename="{safe}"',
+                    headers={"Content-Disposition": attachment(ev.filename or "evidence"),
                              "X-Content-Type-Options": "nosniff"})
 
 
