@@ -149,6 +149,22 @@ CookieActorDep = Annotated[Actor | None, Depends(cookie_actor)]
 RequiredAuthDep = Annotated[auth_service.Authenticated, Depends(required_auth)]
 
 
+MAX_ID = 2**31 - 1  # the database's integer: no row has a larger id
+
+
+async def reject_huge_ids(request: Request) -> None:
+    """An id in a page's path beyond the database's integer names nothing: 404, never a database
+    error (app-wide dependency; the API's routes bound their ids themselves, with a 422)."""
+    if request.url.path.startswith("/api/"):
+        return
+    for key, value in request.path_params.items():
+        if (key == "id" or key.endswith("_id")) and isinstance(value, str) and value.isdigit() \
+                and (len(value) > 10 or int(value) > MAX_ID):
+            from starlette.exceptions import HTTPException
+
+            raise HTTPException(404, f"{key} {value[:20]} not found")
+
+
 async def reject_nul(request: Request) -> None:
     """No NUL characters anywhere in the input: PostgreSQL text cannot hold them, so they are a
     422 naming the field rather than a database error (app-wide dependency)."""

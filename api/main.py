@@ -5,7 +5,7 @@ from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 
 from api import errors
-from api.deps import reject_nul
+from api.deps import reject_huge_ids, reject_nul
 from api.middleware import BodySizeLimit, SecurityHeaders
 from api.scheduler import lifespan  # the reminder scheduler in the single-process default (issue 5)
 from api.settings import get_settings
@@ -17,7 +17,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app = FastAPI(title="pmflow", version=VERSION,
                   description="ระบบบริหารผลการปฏิบัติงาน / Performance-management workflow",
                   openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None, lifespan=lifespan,
-                  dependencies=[Depends(reject_nul)], responses=errors.responses(422))
+                  dependencies=[Depends(reject_nul), Depends(reject_huge_ids)], responses=errors.responses(422))
     app.state.engine = engine  # None: api.deps.get_engine opens the default one on first use
     settings = get_settings()
     errors.install(app)

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import bindparam, delete, select
 from sqlmodel import Session
 
-from db.models import (Appraisal, Committee, CommitteeMember, Competency, Kpi, OrgUnit,
+from db.models import (Appraisal, Committee, CommitteeMember, Competency, Kpi, OrgKpi, OrgUnit,
                        Person, ProgressNote, Round, Signature)
 from db.raw import Raw, decimal2
 from workflow import audit, engine, scoring
@@ -35,7 +35,7 @@ class KpiIn(BaseModel):
     source: Literal["strategic", "role", "assigned"] = "role"
     weight: int = Field(ge=1, le=100)
     level_descriptions: list[str] = Field(default_factory=list, max_length=5)
-    org_kpi_id: int | None = None
+    org_kpi_id: int | None = Field(None, ge=1, le=2**31 - 1)
     evidence: str = Field("", max_length=4000)
 
     @field_validator("level_descriptions")
@@ -337,8 +337,28 @@ def _opinion(e: engine.Env) -> engine.Changes:
     }, record={"level": 2 if second else 1})
 
 
+def _check_org_kpis(session: Session, a: Appraisal, kpis: list[dict[str, Any]]) -> None:
+    """An individual KPI cascades only from an organisation KPI that exists on the appraisal's
+    own line (its unit or one above it) or inside the round's organisation."""
+    wanted = {k["org_kpi_id"] for k in kpis if k.get("org_kpi_id") is not None}
+    if not wanted:
+        return
+    unit_path = session.execute(select(OrgUnit.path).where(OrgUnit.id == a.org_unit_id)).scalar_one()
+    round_path = session.execute(select(OrgUnit.path).join(Round, Round.org_unit_id == OrgUnit.id)
+                                 .where(Round.id == a.round_id)).scalar_one()
+    usable = {i for i, path in session.execute(
+        select(OrgKpi.id, OrgUnit.path).join(OrgUnit, OrgUnit.id == OrgKpi.org_unit_id)
+        .where(OrgKpi.id.in_(wanted))).all() if unit_path.startswith(path) or path.startswith(round_path)}
+    problems = [Problem(f"payload.kpis[{i}].org_kpi_id", "ไม่พบตัวชี้วัดระดับองค์กรนี้ในองค์กรของผู้รับการประเมิน",
+                        "no such organisation KPI in the appraisee's organisation")
+                for i, k in enumerate(kpis) if k.get("org_kpi_id") is not None and k["org_kpi_id"] not in usable]
+    if problems:
+        raise InvalidInput(problems)
+
+
 def _replace_agreement(session: Session, a: Appraisal, p: dict[str, Any], actor: Actor,
                        held: frozenset[str]) -> Mapping[str, Any]:
+    _check_org_kpis(session, a, p["kpis"])
     session.execute(delete(Kpi).where(Kpi.appraisal_id == a.id))
     for i, k in enumerate(p["kpis"]):
         session.add(Kpi(appraisal_id=a.id, position=i, **k))
