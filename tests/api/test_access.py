@@ -56,9 +56,13 @@ def test_object_routes(client, as_, objs, w):
             f"/api/v1/committees/{objs['committee2']}": 200 if who == "admin" else 404,
             "/api/v1/accounts": 200 if who == "admin" else 403,
             f"/api/v1/accounts/{w.actors['hr'].account_id}": 200 if who == "admin" else 403,
-            "/api/v1/appraisals": 200, "/api/v1/org-units": 200, f"/api/v1/org-units/{w.org.id}": 200,
-            "/api/v1/people": 200, "/api/v1/rounds": 200, f"/api/v1/rounds/{w.opened.round.id}": 200,
-            f"/api/v1/rounds/{w.opened.round.id}/milestones": 200, "/api/v1/committees": 200,
+            # the stranger belongs to another organisation: its units and rounds are out of reach
+            "/api/v1/appraisals": 200, "/api/v1/org-units": 200,
+            f"/api/v1/org-units/{w.org.id}": 404 if who == "stranger" else 200,
+            "/api/v1/people": 200, "/api/v1/rounds": 200,
+            f"/api/v1/rounds/{w.opened.round.id}": 404 if who == "stranger" else 200,
+            f"/api/v1/rounds/{w.opened.round.id}/milestones": 404 if who == "stranger" else 200,
+            "/api/v1/committees": 200,
             "/api/v1/policies/presets": 200, "/api/v1/policies/versions": 200, "/api/v1/auth/me": 200,
         }
         got = {url: _status(client, as_, who, "GET", url) for url in expect}
