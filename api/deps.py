@@ -44,6 +44,35 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def _trusted(address: str, proxies: tuple[str, ...]) -> bool:
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address in proxies  # a name (e.g. a test client), trusted only when named exactly
+    for p in proxies:
+        try:
+            if ip in ipaddress.ip_network(p, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def client_address(request: Request, settings: "Settings") -> str:
+    """The client's address: the peer's, or, when the peer is a trusted proxy
+    (PMFLOW_TRUSTED_PROXIES), the nearest address in X-Forwarded-For that is not a trusted proxy."""
+    peer = request.client.host if request.client else "?"
+    if not settings.trusted_proxies or not _trusted(peer, settings.trusted_proxies):
+        return peer
+    hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, settings.trusted_proxies):
+            return hop[:64]
+    return peer
 async def settings() -> Settings:
     return get_settings()
 

@@ -20,6 +20,9 @@ class Settings:
     csrf_header: str = "X-CSRF-Token"
     csrf_field: str = "csrf_token"
     bench_routes: bool = False
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated in
+    # PMFLOW_TRUSTED_PROXIES); from anyone else the header is ignored. Default: none.
+    trusted_proxies: tuple[str, ...] = ()
 
 
 def _flag(name: str) -> bool:
@@ -40,4 +43,5 @@ def get_settings() -> Settings:
         cookie_secure=_flag("PMFLOW_COOKIE_SECURE"),
         max_body_bytes=int(os.environ.get("PMFLOW_MAX_BODY_BYTES", "1000000")),
         bench_routes=_flag("PMFLOW_BENCH_ROUTES"),
+        trusted_proxies=tuple(x.strip() for x in os.environ.get("PMFLOW_TRUSTED_PROXIES", "").split(",") if x.strip()),
     )
