@@ -73,7 +73,14 @@ def _respond(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-    problems = problems_from_pydantic([dict(e) for e in exc.errors()])
+    errors = [dict(e) for e in exc.errors()]
+    unreadable = [e for e in errors if e.get("type") == "json_invalid"]
+    if unreadable:  # the body is not JSON at all: one problem, on the body
+        detail = str((unreadable[0].get("ctx") or {}).get("error", ""))
+        return JSONResponse(_out("ข้อมูลไม่ถูกต้อง / invalid input", [Problem(
+            "body", f"อ่านข้อมูล JSON ไม่ได้ {detail}".strip(), f"the body is not valid JSON {detail}".strip())]),
+            status_code=422)
+    problems = problems_from_pydantic(errors)
     return JSONResponse(_out("ข้อมูลไม่ถูกต้อง / invalid input", problems), status_code=422)
 
 
@@ -82,8 +89,30 @@ def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
           413: "ข้อมูลใหญ่เกินไป"}.get(exc.status_code, "ผิดพลาด")
     en = str(exc.detail)
     problems = [Problem("body", "ขนาดข้อมูลเกินกำหนด", "the request body exceeds the limit")] if exc.status_code == 413 else []
-    return JSONResponse(_out(f"{th} / {en}", problems), status_code=exc.status_code,
-                        headers=getattr(exc, "headers", None))
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:  # every method the path answers, not only those of one route
+        headers["Allow"] = ", ".join(_allowed_methods(request)) or headers.get("Allow", "")
+    return JSONResponse(_out(f"{th} / {en}", problems), status_code=exc.status_code, headers=headers or None)
+
+
+def _routes(routes: Any) -> Any:
+    for route in routes:
+        if hasattr(route, "original_router"):  # an included router, kept nested by newer FastAPI
+            yield from _routes(route.original_router.routes)
+        else:
+            yield route
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    path = request.url.path
+    methods: set[str] = set()
+    for route in _routes(request.app.routes):
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and getattr(route, "methods", None) and regex.match(path):
+            methods |= set(route.methods)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
 
 
 def install(app: FastAPI) -> None:
