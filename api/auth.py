@@ -18,6 +18,7 @@ from api.errors import ApiError, responses
 from api.schemas import UtcDateTime
 from workflow import auth_service
 from workflow.access import Actor
+from workflow.errors import InvalidInput
 from workflow.settings import Settings
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -107,8 +108,10 @@ class FailuresByAddress:
 FAILURES = FailuresByAddress()
 
 
-def _address(request: Request) -> str:
-    return request.client.host if request.client else "?"
+def _address(request: Request, settings: Settings) -> str:
+    from api.deps import client_address
+
+    return client_address(request, settings)
 
 
 def me_out(session: Session, actor: Actor) -> MeOut:
@@ -129,12 +132,26 @@ def clear_session_cookie(response: Response, settings: Settings) -> None:
                            secure=settings.cookie_secure)
 
 
+def too_many_from(address: str) -> ApiError | None:
+    """The refusal for an address that failed too often lately (None: it may try)."""
+    wait = FAILURES.blocked(address)
+    if not wait:
+        return None
+    return ApiError(429, "ลงชื่อเข้าใช้ผิดหลายครั้งจากที่อยู่นี้ กรุณารอสักครู่",
+                    "too many failed logins from this address; wait a while", field="username",
+                    headers={"Retry-After": str(int(wait) + 1)})
+
+
 def login_cookie_session(session: Session, response: Response, settings: Settings, username: str,
-                         password: str) -> tuple[Actor, str]:
+                         password: str, address: str) -> tuple[Actor, str]:
     """For the pages: check the password, set the session cookie; returns (actor, csrf token).
-    Raises Unauthenticated / LoginLocked like the API login."""
-    actor, issued = auth_service.login(session, username, password, secret_key=settings.secret_key,
-                                       kinds=("cookie",))
+    Raises Unauthenticated like the API login, and counts failures from `address` alike."""
+    try:
+        actor, issued = auth_service.login(session, username, password, secret_key=settings.secret_key,
+                                           kinds=("cookie",), source=address)
+    except auth_service.Unauthenticated:
+        FAILURES.failed(address)
+        raise
     set_session_cookie(response, settings, issued["cookie"])
     return actor, issued["cookie"].csrf_token
 
@@ -143,15 +160,14 @@ def login_cookie_session(session: Session, response: Response, settings: Setting
              summary="Sign in / ลงชื่อเข้าใช้")
 def login(body: LoginIn, request: Request, response: Response, session: SessionDep,
           settings: SettingsDep) -> LoginOut:
-    address = _address(request)
-    wait = FAILURES.blocked(address)
-    if wait:
-        raise ApiError(429, "ลงชื่อเข้าใช้ผิดหลายครั้งจากที่อยู่นี้ กรุณารอสักครู่",
-                       "too many failed logins from this address; wait a while", field="username",
-                       headers={"Retry-After": str(int(wait) + 1)})
+    address = _address(request, settings)
+    refused = too_many_from(address)
+    if refused:
+        raise refused
     try:
-        actor, issued = auth_service.login(session, body.username, body.password, secret_key=settings.secret_key)
-    except (auth_service.Unauthenticated, auth_service.LoginLocked):
+        actor, issued = auth_service.login(session, body.username, body.password, secret_key=settings.secret_key,
+                                           source=address)
+    except auth_service.Unauthenticated:
         FAILURES.failed(address)
         raise
     set_session_cookie(response, settings, issued["cookie"])
@@ -161,7 +177,7 @@ def login(body: LoginIn, request: Request, response: Response, session: SessionD
 
 
 @router.post("/logout", response_model=Done, responses=responses(401, 403),
-             summary="Sign out: the token or session used is revoked")
+             summary="Sign out: the token or session used, and the others of the same sign-in, are revoked")
 def logout(auth: RequiredAuthDep, response: Response, session: SessionDep, settings: SettingsDep) -> Done:
     auth_service.revoke(session, auth.token_id)
     if auth.kind == "cookie":
@@ -171,9 +187,16 @@ def logout(auth: RequiredAuthDep, response: Response, session: SessionDep, setti
 
 @router.post("/password", response_model=Done, responses=responses(401, 403, 422),
              summary="Change your password; your other sessions are signed out")
-def change_password(body: PasswordIn, auth: RequiredAuthDep, session: SessionDep) -> Done:
-    auth_service.change_password(session, auth.actor, current=body.current_password, new=body.new_password,
-                                 keep_token_id=auth.token_id)
+def change_password(body: PasswordIn, request: Request, auth: RequiredAuthDep, session: SessionDep,
+                    settings: SettingsDep) -> Done:
+    address = _address(request, settings)
+    try:
+        auth_service.change_password(session, auth.actor, current=body.current_password, new=body.new_password,
+                                     keep_token_id=auth.token_id, source=address)
+    except InvalidInput as exc:
+        if any(p.field == "current_password" for p in exc.problems):
+            FAILURES.failed(address)
+        raise
     return Done()
 
 

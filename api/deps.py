@@ -44,6 +44,35 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def _trusted(address: str, proxies: tuple[str, ...]) -> bool:
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address in proxies  # a name (e.g. a test client), trusted only when named exactly
+    for p in proxies:
+        try:
+            if ip in ipaddress.ip_network(p, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def client_address(request: Request, settings: "Settings") -> str:
+    """The client's address: the peer's, or, when the peer is a trusted proxy
+    (PMFLOW_TRUSTED_PROXIES), the nearest address in X-Forwarded-For that is not a trusted proxy."""
+    peer = request.client.host if request.client else "?"
+    if not settings.proxies or not _trusted(peer, settings.proxies):
+        return peer
+    hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, settings.proxies):
+            return hop[:64]
+    return peer
 async def settings() -> Settings:
     return get_settings()
 
@@ -131,6 +160,22 @@ async def required_actor(auth: Annotated[auth_service.Authenticated, Depends(req
 
 ActorDep = Annotated[Actor, Depends(required_actor)]
 RequiredAuthDep = Annotated[auth_service.Authenticated, Depends(required_auth)]
+
+
+MAX_ID = 2**31 - 1  # the database's integer: no row has a larger id
+
+
+async def reject_huge_ids(request: Request) -> None:
+    """An id in a page's path beyond the database's integer names nothing: 404, never a database
+    error (app-wide dependency; the API's routes bound their ids themselves, with a 422)."""
+    if request.url.path.startswith("/api/"):
+        return
+    for key, value in request.path_params.items():
+        if (key == "id" or key.endswith("_id")) and isinstance(value, str) and value.isdigit() \
+                and (len(value) > 10 or int(value) > MAX_ID):
+            from starlette.exceptions import HTTPException
+
+            raise HTTPException(404, f"{key} {value[:20]} not found")
 
 
 async def reject_nul(request: Request) -> None:

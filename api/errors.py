@@ -20,6 +20,7 @@ from workflow.errors import (
     NotAllowed,
     NotFound,
     Problem,
+    VersionRequired,
     WorkflowError,
     problems_from_pydantic,
 )
@@ -34,7 +35,7 @@ class ProblemOut(BaseModel):
 class ErrorOut(BaseModel):
     message: str = Field(examples=["ข้อมูลไม่ถูกต้อง / invalid input"])
     problems: list[ProblemOut] = Field(default_factory=list)
-    current_version: int | None = Field(None, description="on 409: the object's current version")
+    current_version: int | None = Field(None, description="on 409 and 428: the object's current version")
 
 
 class ApiError(Exception):
@@ -60,6 +61,8 @@ def error_body(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]:
         return 422, _out(f"ยังทำ '{exc.event}' ไม่ได้ / '{exc.event}' cannot be done yet", exc.problems), {}
     if isinstance(exc, InvalidInput):
         return 422, _out("ข้อมูลไม่ถูกต้อง / invalid input", exc.problems), {}
+    if isinstance(exc, VersionRequired):
+        return 428, _out(str(exc), [Problem("If-Match", exc.th, exc.en)], current_version=exc.current_version), {}
     if isinstance(exc, Conflict):
         return 409, _out(str(exc), current_version=exc.current_version), {}
     if isinstance(exc, LoginLocked):
@@ -79,7 +82,14 @@ def _respond(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-    problems = problems_from_pydantic([dict(e) for e in exc.errors()])
+    errors = [dict(e) for e in exc.errors()]
+    unreadable = [e for e in errors if e.get("type") == "json_invalid"]
+    if unreadable:  # the body is not JSON at all: one problem, on the body
+        detail = str((unreadable[0].get("ctx") or {}).get("error", ""))
+        return JSONResponse(_out("ข้อมูลไม่ถูกต้อง / invalid input", [Problem(
+            "body", f"อ่านข้อมูล JSON ไม่ได้ {detail}".strip(), f"the body is not valid JSON {detail}".strip())]),
+            status_code=422)
+    problems = problems_from_pydantic(errors)
     return JSONResponse(_out("ข้อมูลไม่ถูกต้อง / invalid input", problems), status_code=422)
 
 
@@ -88,8 +98,30 @@ def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
           413: "ข้อมูลใหญ่เกินไป"}.get(exc.status_code, "ผิดพลาด")
     en = str(exc.detail)
     problems = [Problem("body", "ขนาดข้อมูลเกินกำหนด", "the request body exceeds the limit")] if exc.status_code == 413 else []
-    return JSONResponse(_out(f"{th} / {en}", problems), status_code=exc.status_code,
-                        headers=getattr(exc, "headers", None))
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:  # every method the path answers, not only those of one route
+        headers["Allow"] = ", ".join(_allowed_methods(request)) or headers.get("Allow", "")
+    return JSONResponse(_out(f"{th} / {en}", problems), status_code=exc.status_code, headers=headers or None)
+
+
+def _routes(routes: Any) -> Any:
+    for route in routes:
+        if hasattr(route, "original_router"):  # an included router, kept nested by newer FastAPI
+            yield from _routes(route.original_router.routes)
+        else:
+            yield route
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    path = request.url.path
+    methods: set[str] = set()
+    for route in _routes(request.app.routes):
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and getattr(route, "methods", None) and regex.match(path):
+            methods |= set(route.methods)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
 
 
 def install(app: FastAPI) -> None:
@@ -108,6 +140,7 @@ def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         409: "ข้อมูลถูกแก้ไขแล้ว / stale version or already exists",
         413: "ข้อมูลใหญ่เกินไป / request body too large",
         422: "ข้อมูลไม่ถูกต้อง / every broken rule, by field, in Thai and English",
+        428: 'ต้องส่ง If-Match / the event needs If-Match: "<version>" (current_version in the body)',
         429: "ลงชื่อเข้าใช้ผิดหลายครั้ง / too many failed logins",
     }
     return {c: {"model": ErrorOut, "description": text[c]} for c in codes}

@@ -6,8 +6,8 @@ from sqlalchemy import Engine
 
 import workflow.kinds  # noqa: F401  (the workflow kinds and their hooks)
 from api import errors, i18n
-from api.deps import reject_nul
-from api.middleware import BodySizeLimit, RequestId
+from api.deps import reject_huge_ids, reject_nul
+from api.middleware import BodySizeLimit, RequestId, SecurityHeaders
 from api.scheduler import lifespan  # runs the reminder scheduler in the single-process default
 from api.version import VERSION
 from workflow.settings import get_settings
@@ -17,16 +17,20 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     """The application; `engine` (tests, benchmarks) or else PMFLOW_DATABASE_URL's."""
     app = FastAPI(title="pmflow", version=VERSION,
                   description="ระบบบริหารผลการปฏิบัติงาน / Performance-management workflow",
-                  openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs", redoc_url=None, lifespan=lifespan,
-                  dependencies=[Depends(reject_nul)], responses=errors.responses(422))
+                  openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None, lifespan=lifespan,
+                  dependencies=[Depends(reject_nul), Depends(reject_huge_ids)], responses=errors.responses(422))
     app.state.engine = engine  # None: api.deps.get_engine opens the default one on first use
     settings = get_settings()  # with PMFLOW_ENV=production: refuses to build without a secret key
     app.state.settings = settings
     i18n.check_catalogues()  # the pages' compiled catalogues (make setup builds them)
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestId)  # outermost: every answer, even a 413, has its X-Request-ID
     _include_routers(app)
+    from api import docs  # the interactive API docs, every asset served from here
+
+    docs.install(app)
     return app
 
 

@@ -93,3 +93,40 @@ class RequestId:
                             extra={"method": scope["method"], "path": scope["path"], "status": status,
                                    "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
             request_id.reset(token)
+
+
+# Answers of the API (JSON, downloads, its docs): never framed, never sniffed, never cached, and
+# nothing of theirs may run (the docs page allows only pmflow's own scripts and styles).
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+DOCS_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+_ALWAYS = ((b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+           (b"referrer-policy", b"same-origin"))
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp, docs_path: str = "/api/v1/docs"):
+        self.app, self.docs_path = app, docs_path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        api = path.startswith("/api/")
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                have = {name.lower() for name, _ in headers}
+                extra = [h for h in _ALWAYS if h[0] not in have]
+                if api:
+                    if b"cache-control" not in have:
+                        extra.append((b"cache-control", b"no-store"))
+                    if b"content-security-policy" not in have:
+                        csp = DOCS_CSP if path.startswith(self.docs_path) else API_CSP
+                        extra.append((b"content-security-policy", csp.encode()))
+                message = {**message, "headers": headers + extra}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

@@ -93,6 +93,20 @@ class AuthToken(SQLModel, table=True):
     created_at: datetime = _ts()
     expires_at: datetime = Field(sa_type=DateTime(timezone=True))
     revoked: bool = Field(default=False)
+    # The tokens one sign-in issued (its bearer token and its cookie session) share this: signing
+    # out with either ends both.
+    sign_in: str = Field(default="", max_length=32, index=True)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed sign-ins per account AND source address: a lock here stops one source guessing one
+    account's password without letting anyone lock the account for everyone else."""
+
+    __tablename__ = "login_throttle"
+    account_id: int = Field(foreign_key="account.id", primary_key=True)
+    source: str = Field(max_length=64, primary_key=True)
+    failures: int = Field(default=0)
+    locked_until: Optional[datetime] = Field(default=None, sa_type=DateTime(timezone=True))
 
 
 class IdempotencyRecord(SQLModel, table=True):

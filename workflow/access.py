@@ -65,3 +65,55 @@ def appraisal_roles(actor: Actor, a: AppraisalView) -> frozenset[str]:
     if actor.is_admin:
         roles.add("admin")
     return frozenset(roles)
+
+
+# --- organisations: who sees which units, rounds, milestones and policies ------------------------
+@dataclass(frozen=True)
+class OrgReach:
+    """The organisations a caller may see: the subtrees of their organisation-scoped roles, and
+    the line from the root down to each of their own places (their unit, their roles' units).
+    The same rule as appraisals: you see your own organisation and what your roles cover, never
+    a sibling organisation. Rounds, milestones and policies follow their organisation unit."""
+
+    everything: bool = False
+    subtrees: tuple[str, ...] = ()
+    lines: tuple[str, ...] = ()
+
+    def sees(self, path: str | None) -> bool:
+        if self.everything:
+            return True
+        if path is None:
+            return False
+        return any(path.startswith(p) for p in self.subtrees) or any(h.startswith(path) for h in self.lines)
+
+    def clause(self, path_column):  # noqa: ANN001, ANN201  (a SQLAlchemy column of org paths)
+        """The same rule as SQL on a column of organisation paths."""
+        from sqlalchemy import false, literal, or_, true
+
+        if self.everything:
+            return true()
+        parts = [path_column.startswith(p) for p in self.subtrees]
+        parts += [literal(h).startswith(path_column) for h in self.lines]
+        return or_(*parts) if parts else false()
+
+
+def org_reach(actor: Actor, home_path: str | None) -> OrgReach:
+    """`home_path`: the path of the caller's own unit (None: no person behind the account)."""
+    if actor.is_admin or actor.is_system:
+        return OrgReach(everything=True)
+    subtrees = tuple(p for r, p in actor.scoped_roles if r in ("hr", "authority", "committee"))
+    lines = subtrees + ((home_path,) if home_path else ())
+    return OrgReach(subtrees=subtrees, lines=lines)
+
+
+def reach_of(session, actor: Actor) -> OrgReach:  # noqa: ANN001  (a Session)
+    """`org_reach` with the caller's own unit read from the database."""
+    from sqlalchemy import select
+
+    from db.models import OrgUnit, Person
+
+    home = None
+    if actor.person_id is not None and not (actor.is_admin or actor.is_system):
+        home = session.execute(select(OrgUnit.path).join(Person, Person.org_unit_id == OrgUnit.id)
+                               .where(Person.id == actor.person_id)).scalar_one_or_none()
+    return org_reach(actor, home)

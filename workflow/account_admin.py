@@ -7,7 +7,7 @@ from sqlmodel import Session
 from db.models import Account, OrgUnit, Person, RoleAssignment
 from workflow import accounts
 from workflow.access import Actor
-from workflow.auth_service import MIN_PASSWORD
+from workflow.auth_service import password_problems
 from workflow.errors import Conflict, InvalidInput, NotFound, Problem
 from workflow.queries import require_admin
 
@@ -15,10 +15,7 @@ from workflow.queries import require_admin
 def create(session: Session, actor: Actor, *, username: str, password: str, person_id: int | None,
            is_admin: bool) -> Account:
     require_admin(actor, "create_account")
-    problems = []
-    if len(password) < MIN_PASSWORD:
-        problems.append(Problem("password", f"รหัสผ่านต้องยาวอย่างน้อย {MIN_PASSWORD} ตัวอักษร",
-                                f"the password needs at least {MIN_PASSWORD} characters"))
+    problems = password_problems(password, username=username, field="password")
     person = session.get(Person, person_id) if person_id is not None else None
     if person_id is not None and person is None:
         problems.append(Problem("person_id", "ไม่พบบุคลากรนี้", "no such person"))

@@ -10,7 +10,9 @@ from db.models import Account, OrgUnit, Person, RoleAssignment
 from workflow.access import Actor
 
 _hasher = PasswordHasher()
-ORG_ROLES = ("hr", "authority", "committee", "admin")
+# Administrators are global (Account.is_admin); an organisation-scoped "admin" role is refused
+# when granted and confers nothing if an old row holds one.
+ORG_ROLES = ("hr", "authority", "committee")
 
 
 def hash_password(password: str) -> str:
@@ -46,6 +48,6 @@ def actor_for(session: Session, account: Account) -> Actor:
     person = session.get(Person, account.person_id) if account.person_id else None
     return Actor(account_id=account.id, person_id=account.person_id,
                  name=person.name_th if person else account.username,
-                 is_admin=account.is_admin or any(r == "admin" for r, _ in scoped),
-                 scoped_roles=tuple((r, p) for r, p in scoped),
+                 is_admin=account.is_admin,
+                 scoped_roles=tuple((r, p) for r, p in scoped if r in ORG_ROLES),
                  locale=person.locale if person else "th")

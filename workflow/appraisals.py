@@ -246,7 +246,7 @@ def snapshot(raw: Raw, appraisal_id: int, actor: Actor, *, lock: bool = True) ->
         evaluator_id=evaluator_id, superior_id=superior_id, superior2_id=superior2_id, state=state, version=version,
         agreement_revision=revision, total_percent=decimal2(total), rating_code=rating,
         development_plan=plan, refusal_witness=witness, superior_opinion=opinion, superior2_opinion=opinion2,
-        open_cases_elsewhere=open_cases, round_org_path=round_org_path or "/",
+        open_cases_elsewhere=open_cases, org_path=org_path or "/", round_org_path=round_org_path or "/",
         kpi_ids=tuple(k[0] for k in kpis), competency_ids=tuple(c[0] for c in scores))
     view = AppraisalView(person_id=person_id, evaluator_id=evaluator_id, superior_id=superior_id,
                          superior2_id=superior2_id, org_path=org_path or "/", committee_person_ids=frozenset(committee))
@@ -332,22 +332,28 @@ def _opinion(e: engine.Env) -> engine.Changes:
     }, record={"level": 2 if second else 1})
 
 
-def _known_org_kpis(raw: Raw, snap: engine.Snapshot, p: Mapping[str, Any]) -> frozenset[int]:
-    """Which of the organisation KPIs the new agreement links to exist."""
+def _linked_org_kpis(raw: Raw, snap: engine.Snapshot, p: Mapping[str, Any]) -> dict[int, str]:
+    """The organisation KPIs the new agreement links to, with their units' paths."""
     ids = sorted({k["org_kpi_id"] for k in p.get("kpis", ()) if k.get("org_kpi_id") is not None})
     if not ids:
-        return frozenset()
+        return {}
     marks = ", ".join(["%s"] * len(ids))
-    return frozenset(r[0] for r in raw.all(f"SELECT id FROM org_kpi WHERE id IN ({marks})", ids))
+    return dict(raw.all(f"SELECT k.id, o.path FROM org_kpi k JOIN org_unit o ON o.id = k.org_unit_id "
+                        f"WHERE k.id IN ({marks})", ids))
 
 
 def _replace_agreement(e: engine.Env) -> engine.Changes:
-    p = e.payload
+    p, row = e.payload, e.row
+    # An individual KPI cascades only from an organisation KPI on the appraisee's own line (their
+    # unit or one above it) or inside the round's organisation.
+    usable = {i for i, path in e.inputs.items()
+              if row.org_path.startswith(path) or path.startswith(row.round_org_path)}
     unknown = [i for i, k in enumerate(p["kpis"]) if k.get("org_kpi_id") is not None
-               and k["org_kpi_id"] not in e.inputs]
+               and k["org_kpi_id"] not in usable]
     if unknown:
-        raise InvalidInput([Problem(f"payload.kpis[{i}].org_kpi_id", "ไม่พบตัวชี้วัดของหน่วยงานที่อ้างถึง",
-                                    "no such organisation KPI") for i in unknown])
+        raise InvalidInput([Problem(f"payload.kpis[{i}].org_kpi_id",
+                                    "ไม่พบตัวชี้วัดระดับองค์กรนี้ในองค์กรของผู้รับการประเมิน",
+                                    "no such organisation KPI in the appraisee's organisation") for i in unknown])
     replace = [(Kpi, "appraisal_id", tuple(dict(k, appraisal_id=e.row.id, position=i)
                                            for i, k in enumerate(p["kpis"])))]
     if "competencies" in p:
@@ -416,8 +422,8 @@ CHANGES = {
     "hand_over": _hand_over,
 }
 READS = {
-    "edit_agreement": _known_org_kpis,
-    "change_kpis": _known_org_kpis,
+    "edit_agreement": _linked_org_kpis,
+    "change_kpis": _linked_org_kpis,
     "hand_over": _new_evaluator,
 }
 

@@ -12,6 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any, Iterator, Mapping
 
 from sqlalchemy import bindparam, select
@@ -102,10 +103,41 @@ def history(session: Session, entity_type: str, entity_id: int) -> list[Event]:
     ).scalars())
 
 
+# Events whose record carries the appraisal's result ("total_percent", "rating"): the last of
+# them is the result the row must hold (one that records none cleared it).
+RESULT_EVENTS = frozenset({"score", "evaluate"})
+
+
+@dataclass
+class _Replay:
+    """What an entity's chain says its row must be: the length, the state, the result."""
+
+    length: int = 0
+    state: str | None = None
+    total_percent: str | None = None
+    rating: str | None = None
+
+    def apply(self, ev: Event) -> None:
+        self.length = ev.seq
+        if ev.to_state is not None:
+            self.state = ev.to_state
+        if ev.entity_type == "appraisal" and ev.event in RESULT_EVENTS:
+            recorded = json.loads(ev.payload or "{}")
+            self.total_percent, self.rating = recorded.get("total_percent"), recorded.get("rating")
+
+
+def _same_percent(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return Decimal(str(a)) == Decimal(str(b))
+
+
 def verify(session: Session) -> list[Finding]:
-    """Every break in the log: a changed field, a removed or reordered event, a short chain."""
+    """Every break in the log: a changed field, a removed or reordered event, a short chain; and
+    every appraisal and case row that differs from the replay of its chain (version, state and,
+    for appraisals, the recorded result), so an edited row is caught, not only an edited event."""
     findings: list[Finding] = []
-    lengths: dict[tuple[str, int], int] = {}
+    replays: dict[tuple[str, int], _Replay] = {}
     key, expect_seq, prev = None, 1, GENESIS
     for ev in _stream(session):
         if (ev.entity_type, ev.entity_id) != key:
@@ -121,13 +153,27 @@ def verify(session: Session) -> list[Finding]:
         if recomputed != ev.hash:
             findings.append(Finding(ev.entity_type, ev.entity_id, ev.seq, "content altered (ข้อมูลถูกแก้ไข)"))
         prev, expect_seq = ev.hash, ev.seq + 1
-        lengths[key] = ev.seq
+        if ev.entity_type in VERSIONED:
+            replays.setdefault(key, _Replay()).apply(ev)
     for entity_type, table in VERSIONED.items():
-        for entity_id, version in session.execute(select(table.id, table.version)):
-            have = lengths.get((entity_type, entity_id), 0)
-            if have != version:
+        columns = [table.id, table.version, table.state]
+        if table is Appraisal:
+            columns += [Appraisal.total_percent, Appraisal.rating_code]
+        for row in session.execute(select(*columns).execution_options(yield_per=2000)):
+            entity_id, version, state = row[:3]
+            replay = replays.get((entity_type, entity_id), _Replay())
+            if replay.length != version:
                 findings.append(Finding(entity_type, entity_id, None,
-                                        f"history has {have} events, the record says {version} (ประวัติไม่ครบ)"))
+                                        f"history has {replay.length} events, the record says {version} (ประวัติไม่ครบ)"))
+            if replay.length and replay.state != state:
+                findings.append(Finding(entity_type, entity_id, None,
+                                        f"state is {state!r}, its history says {replay.state!r} "
+                                        "(สถานะไม่ตรงกับประวัติ)"))
+            if table is Appraisal and replay.length and not (
+                    _same_percent(row[3], replay.total_percent) and row[4] == replay.rating):
+                findings.append(Finding(entity_type, entity_id, None,
+                                        f"result is {row[3]} / {row[4]}, its history says "
+                                        f"{replay.total_percent} / {replay.rating} (ผลการประเมินไม่ตรงกับประวัติ)"))
     return findings
 
 

@@ -64,6 +64,18 @@ class Conflict(WorkflowError):
         super().__init__(f"{message_th} / {message_en}")
 
 
+class VersionRequired(Conflict):
+    """An event came without the version the caller last saw: without it two clients could
+    overwrite each other. Carries the current version so the caller can look and retry."""
+
+    def __init__(self, current_version: int):
+        super().__init__("ต้องระบุเลขฉบับที่เห็นล่าสุด (If-Match) กรุณาโหลดข้อมูลใหม่แล้วลองอีกครั้ง",
+                         "the version you last saw is required (If-Match); reload and try again",
+                         current_version)
+        self.th = "ต้องระบุเลขฉบับที่เห็นล่าสุด (If-Match) กรุณาโหลดข้อมูลใหม่แล้วลองอีกครั้ง"
+        self.en = "the version you last saw is required (If-Match); reload and try again"
+
+
 def problems_from_pydantic(errors: list[dict], prefix: str = "") -> list[Problem]:
     """Turn pydantic's error list into Problems whose field is a readable dotted path."""
     out: list[Problem] = []

@@ -226,8 +226,9 @@ def roles_of_accounts(session: Session, account_ids: list[int]) -> dict[int, lis
     return out
 
 
-def rounds_page(session: Session, *, org_unit_id: int | None, limit: int, offset: int) -> tuple[int, list[Round]]:
-    where = [Round.org_unit_id == org_unit_id] if org_unit_id is not None else []
+def rounds_page(session: Session, *, org_unit_id: int | None, limit: int, offset: int,
+                where: ColumnElement[bool] | None = None) -> tuple[int, list[Round]]:
+    where = ([Round.org_unit_id == org_unit_id] if org_unit_id is not None else []) + ([where] if where is not None else [])
     total = session.execute(select(func.count()).select_from(Round).where(*where)).scalar_one()
     rows = list(session.execute(select(Round).where(*where).order_by(Round.id.desc())
                                 .limit(limit).offset(offset)).scalars())

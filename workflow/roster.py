@@ -67,7 +67,14 @@ def staff_type_of(text: str) -> str | None:
     return STAFF_TYPES.get(" ".join(text.replace("_", " ").lower().split()))
 CODE = re.compile(r"^[A-Za-z0-9._/-]{1,64}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MAX_ROWS = 200_000
+MAX_ROWS = 200_000        # a default we chose: ten times the largest province's staff
+MAX_COLUMNS = 60          # a default we chose: the ten columns and room for HR's own notes
+MAX_CELL = 1_000          # characters in one cell (a default we chose)
+MAX_BLANK_RUN = 1_000     # consecutive empty rows before the file is refused (a default we chose)
+# The longest text each column may hold (the person table's columns; a staff type's wording,
+# which is stored as its code).
+MAX_LENGTH = {"code": 64, "name_th": 300, "position": 300, "position_level": 100, "staff_type": 100,
+              "unit": 64, "evaluator": 64, "superior": 64, "email": 320, "salary": 32}
 FIELDS = ("name_th", "position", "position_level", "staff_type", "org_unit_id", "evaluator_id", "superior_id",
           "email", "salary")
 Progress = Callable[[int, int], None]
@@ -118,28 +125,70 @@ class Plan:
 
 
 # --- reading the file ----------------------------------------------------------------------------
+class FileRefused(InvalidInput):
+    """The file breaks a size limit: refused while reading, before anything else is checked."""
+
+
 def read_rows(filename: str, content: bytes) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
-    """The header row and the data rows (numbered as the spreadsheet shows them) of a file."""
+    """The header row and the data rows (numbered as the spreadsheet shows them) of a file.
+
+    The rows are read as a stream (openpyxl read-only) and the limits are checked as they come:
+    more than MAX_ROWS rows, MAX_BLANK_RUN empty rows in a row, more than MAX_COLUMNS columns or
+    a cell longer than MAX_CELL raise FileRefused at once, so a small file that claims millions
+    of rows costs a moment, not minutes."""
     suffix = PurePath(filename).suffix.lower()
     if suffix == ".xlsx":
         from openpyxl import load_workbook
 
         try:
             wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+            raw = wb.worksheets[0].iter_rows(values_only=True, max_col=MAX_COLUMNS + 1)
         except Exception as exc:  # openpyxl raises several types for a damaged file
             raise InvalidInput([Problem("file", f"เปิดไฟล์ Excel ไม่ได้: {exc}", f"cannot open the Excel file: {exc}")]) from None
-        rows = wb.worksheets[0].iter_rows(values_only=True)
-        header = next(rows, None) or ()
-        return [_text(h) for h in header], ((n, list(r)) for n, r in enumerate(rows, start=2))
-    if suffix == ".csv":
+    elif suffix == ".csv":
         try:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise InvalidInput([Problem("file", "ไฟล์ CSV ต้องเข้ารหัส UTF-8", "a CSV file must be UTF-8")]) from None
-        reader = csv.reader(io.StringIO(text))
-        header = next(reader, [])
-        return [h.strip() for h in header], ((n, list(r)) for n, r in enumerate(reader, start=2))
-    raise InvalidInput([Problem("file", "รองรับเฉพาะไฟล์ .xlsx หรือ .csv", "only .xlsx or .csv files")])
+        raw = csv.reader(io.StringIO(text, newline=""))
+    else:
+        raise InvalidInput([Problem("file", "รองรับเฉพาะไฟล์ .xlsx หรือ .csv", "only .xlsx or .csv files")])
+    rows = _limited(raw)
+    first = next(rows, None)
+    header = [_text(h) for h in first[1]] if first else []
+    return header, rows
+
+
+def _refuse(n: int, th: str, en: str) -> FileRefused:
+    return FileRefused([Problem("file", f"แถวที่ {n}: {th}", f"row {n}: {en}")])
+
+
+def _limited(raw: Iterator[Any]) -> Iterator[tuple[int, list[Any]]]:
+    blank_run = 0
+    try:
+        for n, values in enumerate(raw, start=1):
+            if n > MAX_ROWS + 1:
+                raise _refuse(n, f"ไฟล์มีเกิน {MAX_ROWS:,} แถว", f"the file has more than {MAX_ROWS:,} rows")
+            values = list(values)
+            if len(values) > MAX_COLUMNS and any(v not in (None, "") for v in values[MAX_COLUMNS:]):
+                raise _refuse(n, f"มีเกิน {MAX_COLUMNS} คอลัมน์", f"more than {MAX_COLUMNS} columns")
+            values = values[:MAX_COLUMNS]
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                blank_run += 1
+                if blank_run > MAX_BLANK_RUN:
+                    raise _refuse(n, f"มีแถวว่างติดกันเกิน {MAX_BLANK_RUN:,} แถว กรุณาลบแถวว่างออก",
+                                  f"more than {MAX_BLANK_RUN:,} empty rows in a row; delete the empty rows")
+                continue
+            blank_run = 0
+            for v in values:
+                if isinstance(v, str) and len(v) > MAX_CELL:
+                    raise _refuse(n, f"มีช่องที่ยาวเกิน {MAX_CELL:,} ตัวอักษร",
+                                  f"a cell is longer than {MAX_CELL:,} characters")
+            yield n, values
+    except InvalidInput:
+        raise
+    except Exception as exc:  # csv.Error, or a damaged sheet openpyxl meets while streaming
+        raise InvalidInput([Problem("file", f"อ่านไฟล์ไม่ได้: {exc}", f"cannot read the file: {exc}")]) from None
 
 
 def _text(value: Any) -> str:
@@ -180,9 +229,6 @@ def plan(session: Session, actor: Actor, *, org_code: str, filename: str, conten
         return Plan(org.code, [], problems)
     records: list[tuple[int, dict[str, str]]] = []
     for n, values in rows:
-        if len(records) >= MAX_ROWS:
-            problems.append(RowProblem(n, "-", f"เกิน {MAX_ROWS} แถว", f"more than {MAX_ROWS} rows"))
-            break
         rec = {c: _text(values[i]) if i < len(values) else "" for c, i in index.items()}
         if any(rec.values()):
             records.append((n, rec))
@@ -196,10 +242,10 @@ def plan(session: Session, actor: Actor, *, org_code: str, filename: str, conten
         else:
             codes_in_file[code] = n
     wanted = set(codes_in_file) | {rec.get(c, "") for _, rec in records for c in ("evaluator", "superior")}
-    existing = _people_by_code(session, {c for c in wanted if c})
+    existing, elsewhere = _people_by_code(session, {c for c in wanted if c}, org)
     out: list[RowPlan] = []
     for done, (n, rec) in enumerate(records, start=1):
-        problems += _check(n, rec, units, codes_in_file, existing)
+        problems += _check(n, rec, units, codes_in_file, existing, elsewhere)
         person = existing.get(rec["code"])
         after = _values(rec, units, existing)
         if person is None:
@@ -252,8 +298,18 @@ def _salary(text: str) -> Decimal | None:
 
 
 def _check(n: int, rec: dict[str, str], units: dict[str, OrgUnit], in_file: dict[str, int],
-           existing: dict[str, Person]) -> list[RowProblem]:
+           existing: dict[str, Person], elsewhere: set[str]) -> list[RowProblem]:
     p: list[RowProblem] = []
+    for col, text in rec.items():  # what the database would refuse, caught in the preview
+        if "\x00" in text or any(ord(ch) < 32 and ch not in "\t\n\r" for ch in text):
+            p.append(RowProblem(n, col, "มีอักขระควบคุม (เช่น NUL) ที่บันทึกไม่ได้",
+                                "contains a control character (e.g. NUL) that cannot be stored"))
+        elif len(text) > MAX_LENGTH.get(col, MAX_CELL):
+            p.append(RowProblem(n, col, f"ยาวเกิน {MAX_LENGTH[col]} ตัวอักษร",
+                                f"longer than {MAX_LENGTH[col]} characters"))
+    if rec.get("code") in elsewhere:
+        p.append(RowProblem(n, "code", "รหัสนี้เป็นของบุคลากรนอกองค์กรที่นำเข้า ใช้รหัสอื่น",
+                            "this code belongs to a person outside the organisation being imported; use another code"))
     if rec.get("salary") and _salary(rec["salary"]) is None:
         p.append(RowProblem(n, "salary", "เงินเดือนต้องเป็นจำนวนเงินบาท 0 ขึ้นไป เช่น 25,000",
                             "a salary is an amount in baht, 0 or more, e.g. 25,000"))
@@ -264,8 +320,6 @@ def _check(n: int, rec: dict[str, str], units: dict[str, OrgUnit], in_file: dict
     if code and not CODE.match(code):
         p.append(RowProblem(n, "code", "รหัสใช้ได้เฉพาะ A-Z a-z 0-9 . _ / - ไม่เกิน 64 ตัว",
                             "a code is 1-64 of A-Z a-z 0-9 . _ / -"))
-    if len(rec.get("name_th", "")) > 300:
-        p.append(RowProblem(n, "name_th", "ยาวเกิน 300 ตัวอักษร", "longer than 300 characters"))
     if rec.get("staff_type") and staff_type_of(rec["staff_type"]) is None:
         p.append(RowProblem(n, "staff_type", "ประเภทต้องเป็น ข้าราชการ (รวมครูและบุคลากรทางการศึกษา) ลูกจ้างประจำ "
                                              "พนักงานราชการ หรือ เจ้าหน้าที่อื่นของรัฐ",
@@ -279,20 +333,27 @@ def _check(n: int, rec: dict[str, str], units: dict[str, OrgUnit], in_file: dict
         if ref and ref == code:
             p.append(RowProblem(n, col, "ประเมินตนเองไม่ได้", "a person cannot be their own evaluator or superior"))
         elif ref and ref not in in_file and ref not in existing:
-            p.append(RowProblem(n, col, "ไม่พบรหัสบุคคลนี้ทั้งในไฟล์และในระบบ",
-                                "no person with this code in the file or the system"))
+            p.append(RowProblem(n, col, "ไม่พบรหัสบุคคลนี้ทั้งในไฟล์และในองค์กรที่นำเข้า",
+                                "no person with this code in the file or in the organisation being imported"))
     if rec.get("email") and not EMAIL.match(rec["email"]):
         p.append(RowProblem(n, "email", "อีเมลไม่ถูกต้อง", "not a valid email address"))
     return p
 
 
-def _people_by_code(session: Session, codes: set[str]) -> dict[str, Person]:
-    out: dict[str, Person] = {}
+def _people_by_code(session: Session, codes: set[str], org: OrgUnit) -> tuple[dict[str, Person], set[str]]:
+    """The people with these codes inside `org`'s subtree (the only ones an import may match or
+    link to), and the codes that belong to someone outside it (never a match)."""
+    inside: dict[str, Person] = {}
+    outside: set[str] = set()
     ordered = sorted(codes)
     for i in range(0, len(ordered), 5000):
-        for p in session.execute(select(Person).where(Person.code.in_(ordered[i:i + 5000]))).scalars():
-            out[p.code] = p
-    return out
+        for p, path in session.execute(select(Person, OrgUnit.path).join(OrgUnit, OrgUnit.id == Person.org_unit_id)
+                                       .where(Person.code.in_(ordered[i:i + 5000]))).all():
+            if path.startswith(org.path):
+                inside[p.code] = p
+            else:
+                outside.add(p.code)
+    return inside, outside
 
 
 # --- applying ------------------------------------------------------------------------------------
@@ -326,7 +387,7 @@ def _apply(session: Session, actor: Actor, org_code: str, filename: str, content
     records = [(n, {c: _text(v[i]) if i < len(v) else "" for c, i in index.items()}) for n, v in rows]
     records = [(n, r) for n, r in records if any(r.values())]
     wanted = {r["code"] for _, r in records} | {r.get(c, "") for _, r in records for c in ("evaluator", "superior")}
-    people = _people_by_code(session, {c for c in wanted if c})
+    people, _ = _people_by_code(session, {c for c in wanted if c}, org)
     # Pass 1: every person exists with their own fields; pass 2: evaluator and superior links.
     for done, (n, rec) in enumerate(records, start=1):
         values = {k: v for k, v in _values(rec, units, people).items() if k not in ("evaluator_id", "superior_id")}

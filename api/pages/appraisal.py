@@ -29,6 +29,7 @@ from api.pages.common import (
     render,
     status_of,
 )
+from api.routes.events import form_version, required_version
 from workflow import appraisal_detail, engine, scoring
 from workflow.appraisal_detail import AppraisalDetail, hand_over_candidates
 from workflow.appraisals import competencies_of, kpis_of
@@ -218,7 +219,7 @@ def appraisal_event(request: Request, appraisal_id: int, event: str, viewer: Vie
     kpi_count = len(kpis_of(session, a.id))
     payload, kpi_index = payload_for(event, form, kpi_count, comps)
     try:
-        version = int(form["version"]) if form.get("version", "").isdigit() else None
+        version = required_version(session, "appraisal", a.id, form_version(form), viewer.actor)
         engine.fire(session, "appraisal", a.id, event, viewer.actor, expected_version=version, payload=payload)
     except WorkflowError as exc:
         session.rollback()

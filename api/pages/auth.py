@@ -8,11 +8,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api import i18n
-from api.auth import clear_session_cookie, login_cookie_session
+from api.auth import _address, clear_session_cookie, login_cookie_session, too_many_from
 from api.deps import SessionDep, SettingsDep
 from api.pages.common import FormErrors, OptionalViewerDep, ViewerDep, render
 from workflow import auth_service
-from workflow.auth_service import LoginLocked, Unauthenticated
+from workflow.auth_service import Unauthenticated
 from workflow.errors import Problem
 
 router = APIRouter()
@@ -55,13 +55,16 @@ def login(request: Request, session: SessionDep, settings: SettingsDep, username
         errors.by_field["username"] = [Problem("username", "กรุณากรอกชื่อผู้ใช้", "enter your username")]
     if not password:
         errors.by_field["password"] = [Problem("password", "กรุณากรอกรหัสผ่าน", "enter your password")]
+    address = _address(request, settings)
+    refused = too_many_from(address)
+    if refused is not None:  # the same per-address limit as the API's sign-in
+        errors.general.append(Problem("username", refused.th, refused.en))
+        return _login_form(request, 429, errors=errors, form={"username": username}, next=safe_next(next))
     if not errors:
         response = RedirectResponse(safe_next(next), status_code=303)
         try:
-            login_cookie_session(session, response, settings, username.strip(), password)
+            login_cookie_session(session, response, settings, username.strip(), password, address)
             return response
-        except LoginLocked as exc:
-            errors.general.append(Problem("password", *str(exc).split(" / ", 1)))
         except Unauthenticated as exc:
             errors.by_field["password"] = [Problem("password", exc.th, exc.en)]
     return _login_form(request, 401 if errors.by_field.get("password") else 422,

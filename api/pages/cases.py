@@ -24,6 +24,7 @@ from api.pages.common import (
     render,
     status_of,
 )
+from api.routes.events import form_version, required_version
 from workflow import audit, cases, engine, labels
 from workflow.errors import NotFound, WorkflowError
 from workflow.machines.low_performer import MEASURES
@@ -67,9 +68,9 @@ def case_event(request: Request, case_id: int, event: str, viewer: ViewerDep, se
         cases.get_case(session, viewer.actor, case_id)
     except NotFound:
         return not_found(request, viewer)
-    version = int(form["version"]) if form.get("version", "").isdigit() else None
     payload = {k: form[k].strip() for k in FIELDS.get(event, []) if form.get(k, "").strip()}
     try:
+        version = required_version(session, "case", case_id, form_version(form), viewer.actor)
         upload = raw.get("file")
         if event == "add_evidence" and isinstance(upload, UploadFile) and upload.filename:
             content = upload.file.read()
@@ -93,9 +94,10 @@ def case_evidence(request: Request, case_id: int, evidence_id: int, viewer: View
         ev = cases.evidence_file(session, viewer.actor, case_id, evidence_id)
     except NotFound:
         return not_found(request, viewer)
-    safe = "".join(ch for ch in ev.filename if ch.isalnum() or ch in "._-") or "evidence"
+    from api.downloads import attachment
+
     return Response(ev.content, media_type="application/octet-stream",
-                    headers={"Content-Disposition": f'attachment; filename="{safe}"',
+                    headers={"Content-Disposition": attachment(ev.filename or "evidence"),
                              "X-Content-Type-Options": "nosniff"})
 
 

@@ -24,6 +24,7 @@ from api.pages.common import (
     render,
     status_of,
 )
+from api.routes.events import form_version, required_version
 from db.models import Round
 from workflow import committees
 from workflow.errors import NotFound, Problem, WorkflowError
@@ -102,7 +103,7 @@ def return_one(request: Request, committee_id: int, appraisal_id: int, viewer: V
     form = form_dict(posted)
     lang = lang_of(request, viewer)
     try:
-        version = int(form["version"]) if form.get("version", "").isdigit() else None
+        version = required_version(session, "appraisal", appraisal_id, form_version(form), viewer.actor)
         committees.return_to_evaluator(session, viewer.actor, appraisal_id, form.get("comment", ""),
                                        expected_version=version)
     except WorkflowError as exc:

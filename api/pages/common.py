@@ -112,7 +112,9 @@ class Viewer:
         return self.actor.person_id
 
     def has(self, role: str) -> bool:
-        return any(r == role for r, _ in self.actor.scoped_roles) or (role == "admin" and self.actor.is_admin)
+        if role == "admin":
+            return self.actor.is_admin
+        return any(r == role for r, _ in self.actor.scoped_roles)
 
 
 def _viewer(session: Session, auth: Any) -> Viewer:

@@ -50,7 +50,7 @@ class AccountIn(BaseModel):
 
 class RoleIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"role": "hr", "org_unit_id": 1}]})
-    role: Literal["hr", "authority", "committee", "admin"]
+    role: Literal["hr", "authority", "committee"]  # administrators are global: Account.is_admin
     org_unit_id: int = Field(ge=1, le=2**31 - 1)
 
 

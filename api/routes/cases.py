@@ -119,7 +119,7 @@ async def upload_evidence(case_id: CaseId, session: SessionDep, actor: ActorDep,
                           note: Annotated[str, Form(max_length=8000)] = "",
                           if_match: events.IfMatch = None) -> JSONResponse:
     content = await file.read()
-    version = events.expected_version(if_match, None)
+    version = events.required_version(session, "case", case_id, events.expected_version(if_match, None), actor)
     fired = cases.add_evidence_file(session, case_id, actor, filename=file.filename or "evidence",
                                     content=content, content_type=file.content_type or "application/octet-stream",
                                     measure=measure, note=note, expected_version=version)
@@ -141,8 +141,7 @@ def download_evidence(case_id: CaseId, evidence_id: Annotated[int, Path(ge=1, le
     if not ev.filename:  # a note, not a file
         return Response(ev.note.encode("utf-8"), media_type="text/plain; charset=utf-8",
                         headers={"X-Content-SHA256": ev.sha256})
-    from urllib.parse import quote
+    from api.downloads import attachment, safe_media_type
 
-    return Response(ev.content, media_type=ev.content_type,
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(ev.filename)}",
-                             "X-Content-SHA256": ev.sha256})
+    return Response(ev.content, media_type=safe_media_type(ev.content_type),
+                    headers={"Content-Disposition": attachment(ev.filename), "X-Content-SHA256": ev.sha256})

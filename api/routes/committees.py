@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ActorDep, SessionDep
 from api.errors import responses
-from api.schemas import EventResult, Page
+from api.routes import events
+from api.schemas import EventIn, EventResult, Page
 from workflow import committees, engine
 
 router = APIRouter(prefix="/api/v1", tags=["committees"])
@@ -101,12 +102,14 @@ def bulk_endorse(committee_id: CommitteeId, body: EndorseIn, session: SessionDep
 
 
 @router.post("/committees/{committee_id}/review/{appraisal_id}/return", response_model=EventResult,
-             responses=responses(401, 403, 404, 409, 422),
+             responses=responses(401, 403, 404, 409, 422, 428),
              summary="Return one to its evaluator with a comment / ส่งกลับให้ผู้ประเมิน")
 def return_one(committee_id: CommitteeId, appraisal_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: ReturnIn,
-               session: SessionDep, actor: ActorDep) -> dict[str, Any]:
+               session: SessionDep, actor: ActorDep, if_match: events.IfMatch = None) -> dict[str, Any]:
     committees.get_committee(session, actor, committee_id)
-    fired = committees.return_to_evaluator(session, actor, appraisal_id, body.comment, expected_version=body.version)
+    version = events.required_version(session, "appraisal", appraisal_id,
+                                      events.expected_version(if_match, EventIn(version=body.version)), actor)
+    fired = committees.return_to_evaluator(session, actor, appraisal_id, body.comment, expected_version=version)
     row = session.get(engine.kind_of("appraisal").table, appraisal_id)
     return EventResult(kind="appraisal", id=fired.id, event=fired.event, from_state=fired.from_state,
                        state=fired.state, version=fired.version, event_id=fired.event_id,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any, Callable, Mapping
 
 from fastapi import Header
 from fastapi.responses import JSONResponse
@@ -28,13 +28,13 @@ from api.schemas import EventIn, EventResult
 from db.models import IdempotencyRecord
 from workflow import engine, queries
 from workflow.access import Actor
-from workflow.errors import Conflict, InvalidInput, NotFound, Problem, WorkflowError
+from workflow.errors import Conflict, InvalidInput, NotFound, Problem, VersionRequired, WorkflowError
 
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=40,
                                        description='the version the caller last saw, e.g. "3"')]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200,
                                               description="any unique string; a retry with the same key is safe")]
-EVENT_RESPONSES = responses(401, 403, 404, 409, 413, 422)
+EVENT_RESPONSES = responses(401, 403, 404, 409, 413, 422, 428)
 _VERSION = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')
 
 Visible = Callable[[Session, Actor, Any], frozenset[str]]
@@ -53,6 +53,24 @@ def expected_version(if_match: str | None, body: EventIn | None) -> int | None:
         raise InvalidInput([Problem("version", "เลขฉบับใน If-Match และในข้อมูลไม่ตรงกัน",
                                     "the version in If-Match and in the body differ")])
     return version
+
+
+def required_version(session: Session, kind: str, entity_id: int, version: int | None,
+                     actor: Actor | None = None) -> int:
+    """The expected version, which every event must carry: none -> VersionRequired (428) with
+    the current one, or NotFound when `actor` (if given) may not see the object."""
+    if version is not None:
+        return version
+    row = session.get(engine.kind_of(kind).table, entity_id)
+    if row is None or (actor is not None and not queries.visible_roles(session, kind, actor, row)):
+        raise NotFound(kind, entity_id)
+    raise VersionRequired(row.version)
+
+
+def form_version(form: Mapping[str, Any]) -> int | None:
+    """The hidden `version` field of a page's event form (None when absent or not a number)."""
+    text = str(form.get("version") or "")
+    return int(text) if text.isdigit() and len(text) <= 10 and int(text) <= 2**31 - 1 else None
 
 
 def payload_of(body: EventIn | None) -> dict[str, Any]:
@@ -113,6 +131,8 @@ def fire(*, kind: str, entity_id: int, event: str, body: EventIn | None, if_matc
             return _replay(rec, request_hash)
     try:
         version = expected_version(if_match, body)
+        if event in k.machine.events:  # an unknown event is a 404 from the engine, version or not
+            version = required_version(session, kind, entity_id, version)
         payload = payload_of(body)
         if key:
             session.add(IdempotencyRecord(account_id=actor.account_id, key=key,
@@ -150,7 +170,7 @@ def fire(*, kind: str, entity_id: int, event: str, body: EventIn | None, if_matc
                 exc = NotFound(kind, entity_id)
             session.rollback()
         status, out, headers = error_body(exc)
-        if key:
+        if key and not isinstance(exc, VersionRequired):  # a retry with If-Match is a new request
             _store_error(session, actor.account_id, key, request_hash, status, out)
         return JSONResponse(out, status_code=status, headers=headers)
     except BaseException:

@@ -12,6 +12,7 @@ from api.errors import responses
 from api.schemas import Page
 from db.models import OrgUnit, Person
 from workflow import queries
+from workflow.access import reach_of
 from workflow.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["organisation"])
@@ -57,7 +58,9 @@ def list_org_units(session: SessionDep, actor: ActorDep,
                    parent: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="children of")] = None,
                    limit: Annotated[int, Query(ge=1, le=500)] = 100,
                    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Page[OrgUnitOut]:
-    where = [OrgUnit.parent_id == parent] if parent is not None else []
+    where = [reach_of(session, actor).clause(OrgUnit.path)]
+    if parent is not None:
+        where.append(OrgUnit.parent_id == parent)
     total = session.execute(select(func.count()).select_from(OrgUnit).where(*where)).scalar_one()
     rows = session.execute(select(OrgUnit).where(*where).order_by(OrgUnit.path).limit(limit).offset(offset)).scalars()
     return Page[OrgUnitOut](items=[OrgUnitOut.model_validate(r) for r in rows], total=total, limit=limit,
@@ -67,7 +70,7 @@ def list_org_units(session: SessionDep, actor: ActorDep,
 @router.get("/org-units/{unit_id}", response_model=OrgUnitOut, responses=responses(401, 404, 422))
 def get_org_unit(unit_id: Id, session: SessionDep, actor: ActorDep) -> OrgUnitOut:
     unit = session.get(OrgUnit, unit_id)
-    if unit is None:
+    if unit is None or not reach_of(session, actor).sees(unit.path):
         raise NotFound("org unit", unit_id)
     return OrgUnitOut.model_validate(unit)
 

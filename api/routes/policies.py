@@ -5,12 +5,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from api.deps import ActorDep, SessionDep
 from api.errors import responses
 from api.schemas import Page, UtcDateTime
-from db.models import PolicyVersion
+from db.models import OrgUnit, PolicyVersion, Round
+from workflow.access import reach_of
 from workflow.errors import NotFound
 from workflow.policy import load_preset, preset_names
 from workflow.rounds import policy_of_version
@@ -41,6 +42,13 @@ class PolicyVersionDetail(PolicyVersionOut):
     policy: dict[str, Any] = Field(description="the parsed policy")
 
 
+def _visible(session, actor):  # noqa: ANN001, ANN202
+    """Policy versions in use by an organisation, or by a round, the caller may see."""
+    seen_units = select(OrgUnit.id).where(reach_of(session, actor).clause(OrgUnit.path))
+    return or_(PolicyVersion.id.in_(select(OrgUnit.policy_version_id).where(OrgUnit.id.in_(seen_units))),
+               PolicyVersion.id.in_(select(Round.policy_version_id).where(Round.org_unit_id.in_(seen_units))))
+
+
 def _out(row: PolicyVersion) -> dict[str, Any]:
     p = policy_of_version(row)
     return dict(id=row.id, code=row.code, version=row.version, content_hash=row.content_hash,
@@ -62,7 +70,7 @@ def list_policy_versions(session: SessionDep, actor: ActorDep,
                          code: Annotated[str | None, Query(max_length=64)] = None,
                          limit: Annotated[int, Query(ge=1, le=200)] = 50,
                          offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Page[PolicyVersionOut]:
-    where = [PolicyVersion.code == code] if code is not None else []
+    where = [_visible(session, actor)] + ([PolicyVersion.code == code] if code is not None else [])
     total = session.execute(select(func.count()).select_from(PolicyVersion).where(*where)).scalar_one()
     rows = session.execute(select(PolicyVersion).where(*where).order_by(PolicyVersion.code, PolicyVersion.version)
                            .limit(limit).offset(offset)).scalars()
@@ -74,7 +82,8 @@ def list_policy_versions(session: SessionDep, actor: ActorDep,
             responses=responses(401, 404, 422))
 def get_policy_version(version_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: SessionDep,
                        actor: ActorDep) -> PolicyVersionDetail:
-    row = session.get(PolicyVersion, version_id)
+    row = session.execute(select(PolicyVersion).where(PolicyVersion.id == version_id, _visible(session, actor))
+                          ).scalar_one_or_none()
     if row is None:
         raise NotFound("policy version", version_id)
     return PolicyVersionDetail(**_out(row), content=row.content,

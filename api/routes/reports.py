@@ -115,6 +115,7 @@ def download_round_evidence(round_id: RoundId, evidence_id: Annotated[int, Path(
     if not ev.filename:
         return Response(ev.note.encode("utf-8"), media_type="text/plain; charset=utf-8",
                         headers={"X-Content-SHA256": ev.sha256})
-    return Response(ev.content, media_type=ev.content_type,
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(ev.filename)}",
-                             "X-Content-SHA256": ev.sha256})
+    from api.downloads import attachment, safe_media_type
+
+    return Response(ev.content, media_type=safe_media_type(ev.content_type),
+                    headers={"Content-Disposition": attachment(ev.filename), "X-Content-SHA256": ev.sha256})

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Path, UploadFile
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import ActorDep, SessionDep
 from api.errors import responses
@@ -19,12 +20,16 @@ Upload = Annotated[UploadFile, File(description=".xlsx or .csv: code, name_th, p
              summary="What importing this staff list would change, and every problem in it / ตรวจสอบก่อนนำเข้า")
 async def preview(org_code: OrgCode, file: Upload, session: SessionDep, actor: ActorDep) -> dict[str, Any]:
     content = await file.read()
-    return roster.plan(session, actor, org_code=org_code, filename=file.filename or "", content=content).as_dict()
+    # Parsing a spreadsheet is CPU work: in a worker thread, never on the event loop.
+    plan = await run_in_threadpool(roster.plan, session, actor, org_code=org_code, filename=file.filename or "",
+                                   content=content)
+    return plan.as_dict()
 
 
 @router.post("/orgs/{org_code}/roster/import", responses=responses(401, 403, 404, 413, 422),
              summary="Import the staff list if it is clean (422 with every problem otherwise) / นำเข้า")
 async def import_people(org_code: OrgCode, file: Upload, session: SessionDep, actor: ActorDep) -> dict[str, Any]:
     content = await file.read()
-    done = roster.apply(session, actor, org_code=org_code, filename=file.filename or "", content=content)
+    done = await run_in_threadpool(roster.apply, session, actor, org_code=org_code, filename=file.filename or "",
+                                   content=content)
     return {"org_code": done.org_code, "counts": done.counts}

@@ -6,12 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
 from api.deps import ActorDep, SessionDep
 from api.errors import responses
 from api.schemas import Page, UtcDateTime
-from db.models import Round
+from db.models import OrgUnit, Round
 from workflow import flows, milestone_dates, queries, rounds
+from workflow.access import reach_of
 from workflow.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["rounds"])
@@ -68,6 +70,15 @@ def _milestones(session, round_id: int) -> list[MilestoneOut]:  # noqa: ANN001
     return [MilestoneOut.model_validate(m) for m in rounds.milestones_of(session, round_id)]
 
 
+def _visible_round(session, actor, round_id: int) -> Round:  # noqa: ANN001
+    """The round, if the caller may see its organisation (404 otherwise, as if it did not exist)."""
+    r = session.get(Round, round_id)
+    unit = session.get(OrgUnit, r.org_unit_id) if r is not None else None
+    if unit is None or not reach_of(session, actor).sees(unit.path):
+        raise NotFound("round", round_id)
+    return r
+
+
 def _round(r: Round, milestones: list[MilestoneOut]) -> dict:
     return dict(id=r.id, org_unit_id=r.org_unit_id, fiscal_year=r.fiscal_year, number=r.number,
                 starts_on=r.starts_on, ends_on=r.ends_on, policy_version_id=r.policy_version_id,
@@ -79,23 +90,21 @@ def list_rounds(session: SessionDep, actor: ActorDep,
                 org_unit: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
                 limit: Annotated[int, Query(ge=1, le=200)] = 50,
                 offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Page[RoundOut]:
-    total, rows = queries.rounds_page(session, org_unit_id=org_unit, limit=limit, offset=offset)
+    visible = Round.org_unit_id.in_(select(OrgUnit.id).where(reach_of(session, actor).clause(OrgUnit.path)))
+    total, rows = queries.rounds_page(session, org_unit_id=org_unit, limit=limit, offset=offset, where=visible)
     return Page[RoundOut](items=[RoundOut(**_round(r, _milestones(session, r.id))) for r in rows], total=total,
                           limit=limit, offset=offset)
 
 
 @router.get("/rounds/{round_id}", response_model=RoundOut, responses=responses(401, 404, 422))
 def get_round(round_id: Id, session: SessionDep, actor: ActorDep) -> RoundOut:
-    r = session.get(Round, round_id)
-    if r is None:
-        raise NotFound("round", round_id)
+    r = _visible_round(session, actor, round_id)
     return RoundOut(**_round(r, _milestones(session, r.id)))
 
 
 @router.get("/rounds/{round_id}/milestones", response_model=list[MilestoneOut], responses=responses(401, 404, 422))
 def list_milestones(round_id: Id, session: SessionDep, actor: ActorDep) -> list[MilestoneOut]:
-    if session.get(Round, round_id) is None:
-        raise NotFound("round", round_id)
+    _visible_round(session, actor, round_id)
     return _milestones(session, round_id)
 
 

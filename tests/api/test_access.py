@@ -57,9 +57,13 @@ def test_object_routes(client, as_, objs, w):
             f"/api/v1/committees/{objs['committee2']}": 200 if who == "admin" else 404,
             "/api/v1/accounts": 200 if who == "admin" else 403,
             f"/api/v1/accounts/{w.actors['hr'].account_id}": 200 if who == "admin" else 403,
-            "/api/v1/appraisals": 200, "/api/v1/org-units": 200, f"/api/v1/org-units/{w.org.id}": 200,
-            "/api/v1/people": 200, "/api/v1/rounds": 200, f"/api/v1/rounds/{w.opened.round.id}": 200,
-            f"/api/v1/rounds/{w.opened.round.id}/milestones": 200, "/api/v1/committees": 200,
+            # the stranger belongs to another organisation: its units and rounds are out of reach
+            "/api/v1/appraisals": 200, "/api/v1/org-units": 200,
+            f"/api/v1/org-units/{w.org.id}": 404 if who == "stranger" else 200,
+            "/api/v1/people": 200, "/api/v1/rounds": 200,
+            f"/api/v1/rounds/{w.opened.round.id}": 404 if who == "stranger" else 200,
+            f"/api/v1/rounds/{w.opened.round.id}/milestones": 404 if who == "stranger" else 200,
+            "/api/v1/committees": 200,
             "/api/v1/policies/presets": 200, "/api/v1/policies/versions": 200, "/api/v1/auth/me": 200,
         }
         got = {url: _status(client, as_, who, "GET", url) for url in expect}
@@ -68,12 +72,14 @@ def test_object_routes(client, as_, objs, w):
 
 def test_event_route(client, as_, objs):
     A, B, X = objs["A"], objs["B"], objs["X"]
-    edit = {"payload": {"kpis": KPIS}}
     may_edit = {"appraisee", "evaluator"}
     for who in ROLES:
+        version = client.get(f"/api/v1/appraisals/{A}", headers=as_("hr")).json()["version"]
+        edit = {"payload": {"kpis": KPIS}, "version": version}
         r = _status(client, as_, who, "POST", f"/api/v1/appraisals/{A}/events/edit_agreement", json=edit)
         assert r == (200 if who in may_edit else 403 if who in SEE_A else 404), who
-        r = _status(client, as_, who, "POST", f"/api/v1/appraisals/{X}/events/edit_agreement", json=edit)
+        r = _status(client, as_, who, "POST", f"/api/v1/appraisals/{X}/events/edit_agreement",
+                    json={**edit, "version": 1})
         assert r == (403 if who == "admin" else 404), who
         # B is in committee review: only the committee may move it (the chair's endorse is tested elsewhere)
         r = _status(client, as_, who, "POST", f"/api/v1/appraisals/{B}/events/return_to_evaluator",
@@ -90,7 +96,7 @@ def test_admin_and_hr_routes(client, as_, w, engine):
         assert _status(client, as_, who, "POST", "/api/v1/accounts",
                        json={"username": f"new-{who}", "password": "long enough pw"}) == 403, who
         assert _status(client, as_, who, "POST", f"/api/v1/accounts/{w.actors[who].account_id}/roles",
-                       json={"role": "admin", "org_unit_id": w.org.id}) == 403, who
+                       json={"role": "hr", "org_unit_id": w.org.id}) == 403, who
     r = client.post("/api/v1/rounds", json=body, headers=as_("hr"))
     assert r.status_code == 201 and r.json()["appraisals"] == 8 and len(r.json()["milestones"]) >= 5
     # nothing to schedule: the scheduler's periodic job finds the new round's reminders in its milestones

@@ -48,11 +48,16 @@ def test_answers(client, as_, aid):
     # the committee does not see a draft, even to be told it may not act
     assert _fire(client, as_("chair"), aid, "endorse").status_code == 404
     # payload validation names the field
-    r = _fire(client, ev, aid, "edit_agreement", payload={"kpis": [{"title": "", "weight": 500}]})
+    r = _fire(client, ev, aid, "edit_agreement", if_match=2, payload={"kpis": [{"title": "", "weight": 500}]})
     assert r.status_code == 422
     assert {p["field"] for p in r.json()["problems"]} >= {"payload.kpis[0].title", "payload.kpis[0].weight"}
     # comment goes into the payload
-    r = _fire(client, ev, aid, "edit_agreement", comment="ลงนามแล้ว", payload={"kpis": KPIS})
+    # no If-Match (nor a version in the body): 428 with the current version, nothing applied
+    r = _fire(client, ev, aid, "edit_agreement", payload={"kpis": KPIS})
+    assert r.status_code == 428 and r.json()["current_version"] == 2
+    assert r.json()["problems"][0]["field"] == "If-Match" and r.json()["problems"][0]["th"]
+    assert _fire(client, ev, aid, "edit_agreement", payload={"kpis": KPIS}, **{}).json()["current_version"] == 2
+    r = _fire(client, ev, aid, "edit_agreement", comment="ลงนามแล้ว", if_match=2, payload={"kpis": KPIS})
     assert r.status_code == 200
     history = client.get(f"/api/v1/appraisals/{aid}/history", headers=ev).json()
     assert history[-1]["payload"]["comment"] == "ลงนามแล้ว" and history[-1]["reason"] == "ลงนามแล้ว"
@@ -94,7 +99,7 @@ def test_idempotent_retry_replays_and_fires_once(client, as_, aid, engine):
     assert r1.status_code == r2.status_code == 409 and r1.json() == r2.json()
     # keys belong to one account: another account's same key is a new request
     r = client.post(f"/api/v1/appraisals/{aid}/events/sign_agreement",
-                    headers={**as_("appraisee"), "Idempotency-Key": "k-1"})
+                    headers={**as_("appraisee"), "Idempotency-Key": "k-1", "If-Match": '"2"'})
     assert r.status_code == 200
     with new_session(engine) as s:
         assert s.execute(select(func.count()).select_from(IdempotencyRecord)).scalar() == 3

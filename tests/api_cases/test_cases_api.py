@@ -35,14 +35,21 @@ def test_a_case_over_http(client, w, as_, engine):
     assert r.status_code == 200 and r.json()["state"] == "plan_agreed" and r.headers["ETag"] == '"3"'
     r = client.post(f"/api/v1/cases/{cid}/events/begin_coaching", headers={**as_("hr"), "If-Match": '"1"'})
     assert r.status_code == 409 and r.json()["current_version"] == 3
-    assert client.post(f"/api/v1/cases/{cid}/events/begin_coaching", headers=as_("evaluator")).status_code == 200
-    r = client.post(f"/api/v1/cases/{cid}/events/update_measure", headers=as_("evaluator"),
+    r = client.post(f"/api/v1/cases/{cid}/events/begin_coaching", headers=as_("evaluator"))
+    assert r.status_code == 428 and r.json()["current_version"] == 3  # no If-Match: nothing applied
+    assert client.post(f"/api/v1/cases/{cid}/events/begin_coaching",
+                       headers={**as_("evaluator"), "If-Match": '"3"'}).status_code == 200
+    r = client.post(f"/api/v1/cases/{cid}/events/update_measure", headers={**as_("evaluator"), "If-Match": '"4"'},
                     json={"payload": {"measure": "coaching", "status": "done"}})
     assert r.status_code == 422 and r.json()["problems"][0]["field"] == "evidence"
-    assert client.post(f"/api/v1/cases/{cid}/events/agree_plan", headers=as_("appraisee")).status_code in (403, 409)
+    assert client.post(f"/api/v1/cases/{cid}/events/agree_plan",
+                       headers={**as_("appraisee"), "If-Match": '"3"'}).status_code in (403, 409)
 
     content = "บันทึกการสอนงาน ครั้งที่ 1".encode("utf-8")
     r = client.post(f"/api/v1/cases/{cid}/evidence", headers=as_("evaluator"),
+                    files={"file": ("บันทึก.txt", b"x", "text/plain")}, data={"measure": "coaching"})
+    assert r.status_code == 428 and r.json()["current_version"] == 4
+    r = client.post(f"/api/v1/cases/{cid}/evidence", headers={**as_("evaluator"), "If-Match": '"4"'},
                     files={"file": ("บันทึก.txt", content, "text/plain")}, data={"measure": "coaching"})
     assert r.status_code == 200, r.text
     out = client.get(f"/api/v1/cases/{cid}", headers=as_("appraisee")).json()
@@ -50,7 +57,7 @@ def test_a_case_over_http(client, w, as_, engine):
     assert ev["sha256"] == hashlib.sha256(content).hexdigest() and ev["filename"] == "บันทึก.txt"
     got = client.get(f"/api/v1/cases/{cid}/evidence/{ev['id']}", headers=as_("hr"))
     assert got.content == content and got.headers["X-Content-SHA256"] == ev["sha256"]
-    assert client.post(f"/api/v1/cases/{cid}/events/update_measure", headers=as_("evaluator"),
+    assert client.post(f"/api/v1/cases/{cid}/events/update_measure", headers={**as_("evaluator"), "If-Match": '"5"'},
                        json={"payload": {"measure": "coaching", "status": "done"}}).status_code == 200
     history = client.get(f"/api/v1/cases/{cid}/history", headers=as_("hr")).json()
     assert [h["event"] for h in history] == ["opened", "sign_plan", "agree_plan", "begin_coaching", "add_evidence",
@@ -65,9 +72,14 @@ def test_committee_review_and_bulk_endorse_over_http(client, w, as_, engine):
     review = client.get(f"/api/v1/committees/{cid}/review", headers=as_("member")).json()
     assert {i["appraisal_id"] for i in review["items"]} == {a1, a2}
     assert review["by_unit"][0]["counts"]["very_good"] == 2
-    r = client.post(f"/api/v1/committees/{cid}/review/{a2}/return", headers=as_("chair"), json={"comment": ""})
+    version = client.get(f"/api/v1/appraisals/{a2}", headers=as_("chair")).json()["version"]
+    seen = {**as_("chair"), "If-Match": f'"{version}"'}
+    r = client.post(f"/api/v1/committees/{cid}/review/{a2}/return", headers=seen, json={"comment": ""})
     assert r.status_code == 422
     r = client.post(f"/api/v1/committees/{cid}/review/{a2}/return", headers=as_("chair"),
+                    json={"comment": "ทบทวนคะแนนสมรรถนะ"})
+    assert r.status_code == 428 and r.json()["current_version"] == version
+    r = client.post(f"/api/v1/committees/{cid}/review/{a2}/return", headers=seen,
                     json={"comment": "ทบทวนคะแนนสมรรถนะ"})
     assert r.status_code == 200 and r.json()["state"] == "evaluated"
     r = client.post(f"/api/v1/committees/{cid}/endorse", headers=as_("member"), json={"appraisal_ids": [a1, a2]})

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from db.models import CaseMeasure, InboxMessage, LowPerformerCase
-from tests.cases.helpers import PLAN, agree_plan_jointly, announce_with_total, case_of, next_round
+from tests.cases.helpers import PLAN, agree_plan_jointly, announce_with_total, case_of, next_round, verified
 from tests.factories import world
 from workflow import audit, cases, engine
 from workflow.errors import GuardFailed, InvalidInput
@@ -66,7 +66,7 @@ def test_still_low_opens_a_new_revision_of_the_plan(session):
     assert [p.field for p in exc.value.problems] == ["signatures"]
     agree_plan_jointly(session, c.id, w)
     assert session.get(LowPerformerCase, c.id).state == "plan_agreed"
-    assert audit.verify(session) == []
+    assert verified(session) == []
 
 
 def test_escalation_cites_the_rule_and_notifies_from_a_template(session):

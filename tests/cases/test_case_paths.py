@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from db.models import Evidence, InboxMessage, LowPerformerCase
-from tests.cases.helpers import PLAN, agree_plan_jointly, announce_with_total, case_of, next_round
+from tests.cases.helpers import PLAN, agree_plan_jointly, announce_with_total, case_of, next_round, verified
 from tests.factories import world
 from workflow import audit, cases, engine
 from workflow.errors import GuardFailed, NotAllowed, NotFound
@@ -82,7 +82,7 @@ def test_improved_path_with_evidence_signatures_and_a_skipped_step(session):
     assert case_of(session, next_id) is None  # an improved result opens nothing new
     last = audit.history(session, "case", c.id)[-1]
     assert (last.event, last.actor, last.to_state) == ("close_improved", "system", "closed_improved")
-    assert audit.verify(session) == []
+    assert verified(session) == []
 
 
 def test_low_again_escalates_flags_and_notifies_hr_and_the_authority(session):
@@ -104,7 +104,7 @@ def test_low_again_escalates_flags_and_notifies_hr_and_the_authority(session):
         fire(session, c, "record_decision", "evaluator", w, note="x")
     fire(session, c, "record_decision", "authority", w, note="ส่งเรื่องให้คณะกรรมการสอบข้อเท็จจริง")
     assert audit.history(session, "case", c.id)[-1].actor == w.actors["authority"].name
-    assert audit.verify(session) == []
+    assert verified(session) == []
     # The SQL list filter and the role rule agree, for everyone.
     every = list(session.execute(select(LowPerformerCase)).scalars())
     for who, actor in w.actors.items():

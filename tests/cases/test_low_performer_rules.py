@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from db.models import Appraisal, CaseMeasure, Event, InboxMessage, LowPerformerCase
-from tests.cases.helpers import announce_with_total, case_of
+from tests.cases.helpers import announce_with_total, case_of, verified
 from tests.factories import world
 from tests.flows import drive
 from workflow import audit
@@ -44,7 +44,7 @@ def test_who_gets_a_case_at_the_boundary(session, preset, staff_type, low, not_l
     told = set(session.execute(select(InboxMessage.person_id)
                                .where(InboxMessage.link == f"/cases/{case.id}")).scalars())
     assert told == {w.people["hr"].id, w.people["evaluator"].id}
-    assert audit.verify(session) == []
+    assert verified(session) == []
 
 
 def test_driven_scores_fair_opens_a_case_in_udon_but_not_in_ubon(session):

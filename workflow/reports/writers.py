@@ -36,28 +36,52 @@ def to_json(report: Report) -> bytes:
     return json.dumps(report.as_dict(), ensure_ascii=False, indent=1).encode("utf-8")
 
 
+# Text a spreadsheet would read as a formula (OWASP "CSV injection"): a name typed as
+# =HYPERLINK(...) must reach HR's screen as text, never run.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_like(value: Any) -> bool:
+    """Is this a text cell a spreadsheet would take for a formula? (Numbers never are.)"""
+    return isinstance(value, str) and value.startswith(FORMULA_START)
+
+
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, Decimal):
         return f"{value:.2f}"
+    if formula_like(value):
+        return "'" + value  # the OWASP prefix: shown as text by every spreadsheet
     return value
+
+
+def _csv_row(w: Any, values: list[Any]) -> None:
+    w.writerow([_cell(v) for v in values])
+
+
+def _xlsx_row(ws: Any, values: list[Any]) -> None:
+    """Append a row; text that looks like a formula is stored as text (never as a formula)."""
+    ws.append(values)
+    for cell in ws[ws.max_row]:
+        if formula_like(cell.value):
+            cell.data_type = "s"
 
 
 def to_csv(report: Report) -> bytes:
     """UTF-8 with a BOM so Excel opens the Thai text; tables one after another with their titles."""
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow([report.title_th])
+    _csv_row(w, [report.title_th])
     for line in report.lines:
-        w.writerow([line])
+        _csv_row(w, [line])
     for t in report.tables:
-        w.writerow([])
-        w.writerow([f"{t.title_th} / {t.title_en}"])
-        w.writerow([c.th for c in t.columns])
-        w.writerow([c.en for c in t.columns])
+        _csv_row(w, [])
+        _csv_row(w, [f"{t.title_th} / {t.title_en}"])
+        _csv_row(w, [c.th for c in t.columns])
+        _csv_row(w, [c.en for c in t.columns])
         for row in t.rows:
-            w.writerow([_cell(v) for v in t.values(row)])
+            _csv_row(w, t.values(row))
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
@@ -68,19 +92,19 @@ def to_xlsx(report: Report) -> bytes:
     bold = Font(bold=True)
     for i, t in enumerate(report.tables):
         ws = wb.create_sheet(_sheet_name(t, i))
-        ws.append([report.title_th])
+        _xlsx_row(ws, [report.title_th])
         ws["A1"].font = Font(bold=True, size=13)
         for line in report.lines:
-            ws.append([line])
-        ws.append([f"{t.title_th} / {t.title_en}"])
-        ws.append([c.th for c in t.columns])
-        ws.append([c.en for c in t.columns])
+            _xlsx_row(ws, [line])
+        _xlsx_row(ws, [f"{t.title_th} / {t.title_en}"])
+        _xlsx_row(ws, [c.th for c in t.columns])
+        _xlsx_row(ws, [c.en for c in t.columns])
         header_row = ws.max_row - 1
         for cell in (*ws[header_row], *ws[header_row + 1]):
             cell.font = bold
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         for row in t.rows:
-            ws.append([_xlsx_value(v, c.kind) for v, c in zip(t.values(row), t.columns)])
+            _xlsx_row(ws, [_xlsx_value(v, c.kind) for v, c in zip(t.values(row), t.columns)])
         for j, c in enumerate(t.columns, start=1):
             ws.column_dimensions[get_column_letter(j)].width = 14 + 6 * (c.width or 1) if c.kind == "text" else 12
             if c.kind == "percent":
@@ -88,9 +112,9 @@ def to_xlsx(report: Report) -> bytes:
                     cells[0].number_format = "0.00"
         ws.freeze_panes = ws.cell(row=header_row + 2, column=1)
         for note in t.notes:
-            ws.append([note])
+            _xlsx_row(ws, [note])
     if not report.tables:
-        wb.create_sheet("report").append([report.title_th])
+        _xlsx_row(wb.create_sheet("report"), [report.title_th])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -2,8 +2,8 @@
 fan-out (a run cut short has none and is finished by the next tick); APScheduler's job store
 table goes (the scheduler's few periodic jobs are registered in memory when it becomes active).
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0007_notification_runs
+Revises: 0006_second_superior
 """
 import sqlalchemy as sa
 from alembic import op

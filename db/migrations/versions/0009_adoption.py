@@ -2,13 +2,13 @@
 moved by HR for one round, with who and when.
 
 Revision ID: 0009_adoption
-Revises: 0007_notification_runs
+Revises: 0008_login_throttle
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_adoption"
-down_revision = "0007_notification_runs"
+down_revision = "0008_login_throttle"
 branch_labels = None
 depends_on = None
 
