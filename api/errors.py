@@ -41,11 +41,36 @@ def _out(message: str, problems: list[Problem] = (), **extra: Any) -> dict[str, 
     return {"message": message, "problems": [{"field": p.field, "th": p.th, "en": p.en} for p in problems], **extra}
 
 
-def error_body(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]:
+# What a 404 names, in Thai (the English is the name the code gives).
+WHAT_TH = {
+    "account": "บัญชีผู้ใช้", "appraisal": "แบบประเมิน", "case": "กรณีผู้มีผลการปฏิบัติงานต่ำ",
+    "committee": "คณะกรรมการ", "delivery": "การส่งข้อความ", "evidence": "หลักฐาน",
+    "inbox message": "ข้อความ", "org unit": "หน่วยงาน", "organisation": "ส่วนราชการ", "person": "บุคคล",
+    "policy version": "ฉบับนโยบาย", "role assignment": "การมอบบทบาท", "round": "รอบการประเมิน",
+    "appraisal event": "การดำเนินการของแบบประเมิน", "case event": "การดำเนินการของกรณี",
+    "job": "งานเบื้องหลัง", "page": "หน้า", "machine": "ตารางสถานะ",
+}
+
+
+def language(request: Request | None) -> str | None:
+    """'th' or 'en' when the request asks for one (Accept-Language, else the page cookie)."""
+    if request is None:
+        return None
+    asked = (request.headers.get("accept-language") or request.cookies.get("lang") or "").strip().lower()
+    return "en" if asked.startswith("en") else "th" if asked.startswith("th") else None
+
+
+def not_found_texts(what: str, key: object) -> tuple[str, str]:
+    return f"ไม่พบ{WHAT_TH.get(what, what)} {key}", f"{what} {key} not found"
+
+
+def error_body(exc: Exception, lang: str | None = None) -> tuple[int, dict[str, Any], dict[str, str]]:
     """The status, body and headers for an error: the one mapping, also used to store
-    idempotent replies."""
+    idempotent replies. `lang` picks the message's language (both when None)."""
     if isinstance(exc, NotFound):
-        return 404, _out(str(exc), [Problem(exc.what, f"ไม่พบ {exc.what} {exc.key}", f"{exc.what} {exc.key} not found")]), {}
+        th, en = not_found_texts(exc.what, exc.key)
+        message = th if lang == "th" else en if lang == "en" else f"{th} / {en}"
+        return 404, _out(message, [Problem(exc.what, th, en)]), {}
     if isinstance(exc, NotAllowed):
         return 403, _out(str(exc)), {}
     if isinstance(exc, GuardFailed):
@@ -66,7 +91,7 @@ def error_body(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]:
 
 
 def _respond(request: Request, exc: Exception) -> JSONResponse:
-    status, body, headers = error_body(exc)
+    status, body, headers = error_body(exc, language(request))
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -80,7 +105,13 @@ def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
           413: "ข้อมูลใหญ่เกินไป"}.get(exc.status_code, "ผิดพลาด")
     en = str(exc.detail)
     problems = [Problem("body", "ขนาดข้อมูลเกินกำหนด", "the request body exceeds the limit")] if exc.status_code == 413 else []
-    return JSONResponse(_out(f"{th} / {en}", problems), status_code=exc.status_code,
+    message = f"{th} / {en}"
+    if exc.status_code == 404:
+        th, en = not_found_texts("page", request.url.path)
+        problems = [Problem("path", th, en)]
+        lang = language(request)
+        message = th if lang == "th" else en if lang == "en" else f"{th} / {en}"
+    return JSONResponse(_out(message, problems), status_code=exc.status_code,
                         headers=getattr(exc, "headers", None))
 
 

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from decimal import Decimal
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import bindparam, delete, select
 from sqlmodel import Session
 
@@ -79,6 +79,13 @@ class ScoreIn(_In):
     kpi_levels: list[int | None] | None = Field(None, max_length=50)
     competency_scores: list[int | None] | None = Field(None, max_length=30)
     development_plan: str | None = Field(None, max_length=8000)
+
+    @model_validator(mode="after")
+    def _something(self) -> "ScoreIn":
+        if self.kpi_levels is None and self.competency_scores is None and self.development_plan is None:
+            raise ValueError("give kpi_levels, competency_scores or development_plan "
+                             "(ต้องระบุ kpi_levels, competency_scores หรือ development_plan)")
+        return self
 
     @field_validator("kpi_levels")
     @classmethod

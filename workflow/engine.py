@@ -117,10 +117,11 @@ def payload_validator(shapes: Mapping[str, type[BaseModel]],
     """A kind's `validate`: each event's payload checked against its pydantic shape; every
     problem named by its field (``payload.kpis[0].weight``)."""
     def check(event: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        shape = shapes.get(event, default)
         try:
-            return shapes.get(event, default).model_validate(payload).model_dump(mode="json", exclude_none=True)
+            return shape.model_validate(payload).model_dump(mode="json", exclude_none=True)
         except ValidationError as exc:
-            raise InvalidInput(problems_from_pydantic(exc.errors(), "payload")) from None
+            raise InvalidInput(problems_from_pydantic(exc.errors(), "payload", shape)) from None
 
     @lru_cache(maxsize=None)
     def empty(event: str) -> Mapping[str, Any] | InvalidInput:

@@ -15,10 +15,11 @@ from api.deps import ActorDep, SessionDep
 from api.errors import responses
 from api.routes import events
 from api.schemas import (AppraisalOut, AppraisalSummary, CompetencyOut, EventIn, EventResult, HistoryEvent,
-                         KpiOut, NoteOut, Page, PersonRef, SignatureOut)
+                         KpiOut, NoteOut, Page, PersonRef, SignatureOut, next_steps_out)
 from db.models import Appraisal, Person, ProgressNote, Signature
 from workflow import appraisals, audit, queries
 from workflow.access import Actor
+from workflow.next_steps import next_steps
 from workflow.machines.appraisal import MACHINE, STATES
 
 router = APIRouter(prefix="/api/v1", tags=["appraisals"])
@@ -61,6 +62,7 @@ def appraisal_out(session: Session, actor: Actor, a: Appraisal, roles: frozenset
                       for c in appraisals.competencies_of(session, a.id)],
         signatures=[SignatureOut.model_validate(s, from_attributes=True) for s in signatures],
         progress_notes=[NoteOut.model_validate(n, from_attributes=True) for n in notes],
+        next_steps=next_steps_out(next_steps(session, "appraisal", a, actor)),
     )
 
 
