@@ -56,7 +56,7 @@ def language(request: Request | None) -> str | None:
     """'th' or 'en' when the request asks for one (Accept-Language, else the page cookie)."""
     if request is None:
         return None
-    asked = (request.headers.get("accept-language") or request.cookies.get("lang") or "").strip().lower()
+    asked = (request.headers.get("accept-language") or request.cookies.get("pmflow_lang") or "").strip().lower()
     return "en" if asked.startswith("en") else "th" if asked.startswith("th") else None
 
 

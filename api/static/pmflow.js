@@ -87,7 +87,35 @@
     });
   }
 
+  // --- typed work is never lost: a page with unsaved input warns before leaving ---------------
+  var dirty = false;
+  function wireUnsaved(form) {
+    form.addEventListener("input", function () { dirty = true; });
+    form.addEventListener("change", function (e) { if (e.target.name !== "ids") dirty = true; });
+  }
+  window.addEventListener("beforeunload", function (e) {
+    if (!dirty) return;
+    e.preventDefault();
+    e.returnValue = "";
+  });
+
+  // --- an irreversible action asks once: data-confirm on its button or form ------------------
+  function confirmText(form, submitter) {
+    var el = (submitter && submitter.dataset.confirm) ? submitter : form;
+    var text = el.dataset.confirm;
+    if (!text) return null;
+    var count = form.querySelectorAll("input[name=ids]:checked").length;
+    return text.replace("{n}", String(count));
+  }
+
+  document.addEventListener("submit", function (e) {
+    var text = confirmText(e.target, e.submitter);
+    if (text !== null && !window.confirm(text)) { e.preventDefault(); return; }
+    dirty = false; // the form is being saved
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[method=post]:not([data-no-unsaved])").forEach(wireUnsaved);
     document.querySelectorAll("form[data-agreement]").forEach(wireAgreement);
     document.querySelectorAll("form[data-scoring]").forEach(wireScoring);
     document.querySelectorAll("input[data-select-all]").forEach(wireSelectAll);

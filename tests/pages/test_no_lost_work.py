@@ -1,0 +1,80 @@
+"""Typed work is never lost, a returned appraisal says so, and the authority announces many
+with one confirmation."""
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from db.models import Appraisal
+from tests.flows import drive
+from tests.pages.conftest import shot
+
+
+def _draft(site, who="appraisee"):
+    w = site.new_world()
+    with site.session() as s:
+        return w, w.appraisal_of(s, who).id
+
+
+def test_typed_kpis_survive_pressing_sign(site, as_user):
+    w, aid = _draft(site)
+    ev = as_user("evaluator", w=w)
+    ev.goto(f"{site.url}/appraisals/{aid}")
+    ev.fill("#kpi-0-title", "ร้อยละของงานที่แล้วเสร็จตามกำหนด")
+    ev.fill("#kpi-0-weight", "100")
+    ev.get_by_test_id("do-sign_agreement").click()  # no separate save first
+    expect(ev.get_by_test_id("signatures")).to_contain_text("evaluator")
+    expect(ev.locator("#kpi-0-title")).to_have_value("ร้อยละของงานที่แล้วเสร็จตามกำหนด")
+    with site.session() as s:
+        a = s.get(Appraisal, aid)
+        assert a.agreement_revision >= 1
+    # pressing Sign again with nothing changed does not start a new revision (signatures stay)
+    me = as_user("appraisee", w=w)
+    me.goto(f"{site.url}/appraisals/{aid}")
+    me.get_by_test_id("do-sign_agreement").click()
+    expect(me.get_by_test_id("signatures")).to_contain_text("appraisee")
+    expect(me.get_by_test_id("signatures")).to_contain_text("evaluator")
+    shot(me, "20-typed-kpi-signed")
+
+
+def test_unsaved_input_warns_before_leaving(site, as_user):
+    w, aid = _draft(site)
+    ev = as_user("evaluator", w=w)
+    ev.goto(f"{site.url}/appraisals/{aid}")
+    ev.fill("#kpi-0-title", "งานที่ยังไม่ได้บันทึก")
+    ev.get_by_role("link", name="งานของฉัน").first.click()
+    ev.wait_for_url(f"{site.url}/")
+    assert ev.dialogs, "leaving with unsaved input asked nothing"
+
+
+def test_a_returned_appraisal_says_so(site, as_user):
+    w = site.new_world()
+    with site.session() as s:
+        aid = drive(s, w, until="committee_review")
+    chair = as_user("chair", w=w)
+    chair.goto(f"{site.url}/committee")
+    chair.locator("summary", has_text="ส่งคืน").first.click()
+    chair.locator("textarea[name=comment]").first.fill("โปรดทบทวนระดับตัวชี้วัดที่ 2")
+    chair.get_by_role("button", name="ส่งคืนผู้ประเมิน").first.click()
+    ev = as_user("evaluator", w=w)
+    ev.goto(f"{site.url}/appraisals/{aid}")
+    banner = ev.get_by_test_id("returned")
+    expect(banner).to_contain_text("โปรดทบทวนระดับตัวชี้วัดที่ 2")
+    expect(banner).to_contain_text("chair")
+    expect(banner).to_contain_text("ส่งแบบประเมินอีกครั้ง")
+    shot(ev, "21-returned-banner")
+
+
+def test_the_authority_announces_many_with_one_confirmation(site, as_user):
+    w = site.new_world()
+    with site.session() as s:
+        ids = [drive(s, w, "appraisee", until="reviewed"), drive(s, w, "other", until="reviewed")]
+    boss = as_user("authority", w=w)
+    boss.goto(f"{site.url}/announce")
+    expect(boss.get_by_test_id("reviewed-count")).to_have_text("2")
+    boss.locator("input[data-select-all]").check()
+    boss.get_by_test_id("announce-selected").click()
+    expect(boss.locator(".flash")).to_contain_text("2")
+    assert len(boss.dialogs) == 1 and "2" in boss.dialogs[0] and "ย้อนกลับไม่ได้" in boss.dialogs[0]
+    with site.session() as s:
+        assert {s.get(Appraisal, i).state for i in ids} == {"announced"}
+    shot(boss, "22-announced-many")
