@@ -15,6 +15,14 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# What running needs, not the test tools: `make run` installs pmflow without [dev].
+RUN_STAMP := $(VENV)/.run-stamp
+$(RUN_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	touch $(RUN_STAMP)
+
 # Debian's chromium for the page tests (Playwright drives it; it never downloads a browser).
 browser:
 	@{ test -x /usr/bin/chromium && test -d /usr/share/fonts/truetype/tlwg; } || { \
@@ -22,7 +30,7 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-thai-tlwg >/dev/null) \
 	  || echo "warning: could not install chromium; the page tests will skip"; }
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/pmflow db upgrade
 	$(BIN)/pmflow demo --if-empty
 	$(BIN)/pmflow serve --host 127.0.0.1 --port $${PORT:-8000}
