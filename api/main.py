@@ -48,8 +48,9 @@ def _include_routers(app: FastAPI, settings) -> None:  # noqa: ANN001
     from api.routes import cases, reports, roster, screening  # issue 4: cases, committee work, reports, roster
     for r in (cases.router, screening.router, reports.router, roster.router):
         app.include_router(r)
-    from api.routes import machines  # the machine tables as data
+    from api.routes import jobs, machines  # the machine tables as data; background jobs
     app.include_router(machines.router)
+    app.include_router(jobs.router)
     from api import openapi_events  # one documented operation per event
     openapi_events.install(app)
     from api import pages  # the web pages (issue 6): /static and the page routes

@@ -114,7 +114,26 @@
     dirty = false; // the form is being saved
   });
 
+  // --- a background job: follow its progress, then offer the download ---------------------------
+  function wireJob(box) {
+    var id = box.dataset.job, bar = box.querySelector("progress"), pct = box.querySelector("[data-job-percent]"),
+        status = box.querySelector("[data-job-status]"), link = box.querySelector("[data-job-download]");
+    function poll() {
+      fetch("/api/v1/jobs/" + id, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+        .then(function (r) { return r.json(); })
+        .then(function (job) {
+          bar.value = job.progress; pct.textContent = String(job.progress);
+          box.dataset.jobState = job.state;
+          if (job.state === "queued" || job.state === "running") { setTimeout(poll, 1000); return; }
+          window.location.reload(); // the page says done, failed or interrupted in the user's language
+        })
+        .catch(function () { setTimeout(poll, 3000); });
+    }
+    if (box.dataset.jobState === "queued" || box.dataset.jobState === "running") setTimeout(poll, 1000);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-job]").forEach(wireJob);
     document.querySelectorAll("form[method=post]:not([data-no-unsaved])").forEach(wireUnsaved);
     document.querySelectorAll("form[data-agreement]").forEach(wireAgreement);
     document.querySelectorAll("form[data-scoring]").forEach(wireScoring);

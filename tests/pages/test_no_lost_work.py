@@ -78,3 +78,19 @@ def test_the_authority_announces_many_with_one_confirmation(site, as_user):
     with site.session() as s:
         assert {s.get(Appraisal, i).state for i in ids} == {"announced"}
     shot(boss, "22-announced-many")
+
+
+def test_forms_build_in_the_background_to_a_download(site, as_user):
+    w = site.new_world()
+    hr = as_user("hr", w=w)
+    hr.goto(f"{site.url}/hr?round={w.opened.round.id}")
+    hr.get_by_test_id("start-forms").click()
+    hr.wait_for_url(f"{site.url}/jobs/*")
+    expect(hr.get_by_test_id("job-progress")).to_be_visible()
+    link = hr.get_by_test_id("job-download")
+    expect(link).to_be_visible(timeout=120_000)
+    expect(hr.get_by_test_id("job-progress")).to_have_attribute("value", "100")
+    with hr.expect_download() as d:
+        link.click()
+    assert d.value.suggested_filename.endswith(".zip")
+    shot(hr, "23-forms-job-done")
