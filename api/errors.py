@@ -90,17 +90,50 @@ def error_body(exc: Exception, lang: str | None = None) -> tuple[int, dict[str, 
     raise TypeError(exc)
 
 
+# A page (not /api/, not /static/) answers an error as a page, in the page's language.
+PAGE_TEXTS = {
+    403: ("ไม่มีสิทธิ์", "Not allowed", "ท่านไม่มีสิทธิ์ดำเนินการนี้", "You may not do this."),
+    404: ("ไม่พบหน้าที่ต้องการ", "Not found", "ไม่พบรายการนี้ หรือท่านไม่มีสิทธิ์เห็น",
+          "This item does not exist, or it is not yours to see."),
+    405: ("ไม่รองรับวิธีเรียกนี้", "Not supported", "หน้านี้ไม่รองรับการเรียกแบบนี้", "This page does not take this request."),
+    409: ("ข้อมูลถูกแก้ไขแล้ว", "Changed meanwhile", "มีผู้แก้ไขข้อมูลนี้แล้ว กรุณาโหลดใหม่",
+          "Someone changed this meanwhile: reload the page."),
+    422: ("ข้อมูลไม่ถูกต้อง", "Invalid request", "ที่อยู่หรือข้อมูลที่ส่งมาไม่ถูกต้อง", "The address or the data sent is not valid."),
+}
+
+
+def _is_page(request: Request) -> bool:
+    path = request.url.path
+    return not (path.startswith("/api/") or path.startswith("/static/") or path == "/health")
+
+
+def _page(request: Request, status: int, headers: dict[str, str] | None = None):  # noqa: ANN202
+    from api.pages.common import render  # the pages depend on this module, not the other way round
+
+    th, en, text_th, text_en = PAGE_TEXTS.get(status, ("ผิดพลาด", "Error", "เกิดข้อผิดพลาด", "Something went wrong."))
+    response = render(request, "error.html", None, status, code=status, title_th=th, title_en=en,
+                      text_th=text_th, text_en=text_en)
+    response.headers.update(headers or {})
+    return response
+
+
 def _respond(request: Request, exc: Exception) -> JSONResponse:
     status, body, headers = error_body(exc, language(request))
+    if _is_page(request) and status in PAGE_TEXTS:
+        return _page(request, status, headers)
     return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    if _is_page(request):
+        return _page(request, 422)
     problems = problems_from_pydantic([dict(e) for e in exc.errors()])
     return JSONResponse(_out("ข้อมูลไม่ถูกต้อง / invalid input", problems), status_code=422)
 
 
 def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if _is_page(request) and exc.status_code in PAGE_TEXTS:
+        return _page(request, exc.status_code, getattr(exc, "headers", None))
     th = {404: "ไม่พบ", 405: "ไม่รองรับวิธีเรียกนี้", 401: "ต้องลงชื่อเข้าใช้", 403: "ไม่มีสิทธิ์",
           413: "ข้อมูลใหญ่เกินไป"}.get(exc.status_code, "ผิดพลาด")
     en = str(exc.detail)
