@@ -132,7 +132,18 @@
     if (box.dataset.jobState === "queued" || box.dataset.jobState === "running") setTimeout(poll, 1000);
   }
 
+  // --- a measure's status list starts at that measure's current status ------------------------
+  function wireFollows(status) {
+    var measure = document.getElementById(status.dataset.followsMeasure);
+    if (!measure) return;
+    measure.addEventListener("change", function () {
+      var current = measure.options[measure.selectedIndex].dataset.status;
+      if (status.querySelector('option[value="' + current + '"]')) status.value = current;
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("select[data-follows-measure]").forEach(wireFollows);
     document.querySelectorAll("[data-job]").forEach(wireJob);
     document.querySelectorAll("form[method=post]:not([data-no-unsaved])").forEach(wireUnsaved);
     document.querySelectorAll("form[data-agreement]").forEach(wireAgreement);

@@ -94,3 +94,32 @@ def test_forms_build_in_the_background_to_a_download(site, as_user):
         link.click()
     assert d.value.suggested_filename.endswith(".zip")
     shot(hr, "23-forms-job-done")
+
+
+def test_the_case_page_names_its_appraisal_and_fits_a_phone(site, as_user):
+    from sqlalchemy import select
+
+    from db.models import LowPerformerCase
+    from workflow import engine
+
+    w = site.new_world()
+    with site.session() as s:
+        aid = drive(s, w, "appraisee", levels=[1, 1], competency_scores=[1, 1, 1, 1, 1])
+        case = s.execute(select(LowPerformerCase).where(LowPerformerCase.appraisal_id == aid)).scalar_one()
+        for event, payload in (("agree_plan", {"weakness_analysis": "ก", "development_plan": "ข"}),
+                               ("begin_coaching", {}),
+                               ("update_measure", {"measure": "coaching", "status": "in_progress"})):
+            engine.fire(s, "case", case.id, event, w.actors["hr"], payload=payload)
+    hr = as_user("hr", w=w, width=360)
+    hr.goto(f"{site.url}/cases/{case.id}")
+    trigger = hr.get_by_test_id("trigger")
+    expect(trigger).to_contain_text(w.people["appraisee"].name_th)
+    expect(trigger).to_contain_text("%")
+    expect(hr.locator("#um-measure")).to_have_value("coaching")
+    expect(hr.locator("#um-status")).to_have_value("in_progress")  # starts at the current status
+    hr.select_option("#um-measure", "training")
+    expect(hr.locator("#um-status")).to_have_value("not_started")
+    box = hr.locator("#ev-file").locator("xpath=ancestor::fieldset").bounding_box()
+    assert box["x"] + box["width"] <= 360, box
+    assert hr.evaluate("document.documentElement.scrollWidth") <= 360
+    shot(hr, "24-case-360")
