@@ -102,6 +102,20 @@ def format_date(day: date | None, locale: str, *, digits: str = "arabic") -> str
     return f"{day.day} {EN_MONTHS[day.month - 1]} {day.year}"
 
 
+# The low-performer measures and their statuses in English (the Thai: workflow.machines.low_performer).
+MEASURE_EN = {"coaching": "Coaching", "training": "Training and development",
+              "commitment": "Self-improvement commitment"}
+MEASURE_STATUS_EN = {"not_started": "not started", "in_progress": "in progress", "done": "done",
+                     "skipped": "not needed (as the policy allows)"}
+
+
+def fiscal_year(year_be: int | None, locale: str) -> str:
+    """A fiscal year in the reader's era: B.E. in Thai (2569), C.E. in English (2026)."""
+    if year_be is None:
+        return ""
+    return str(year_be - 543) if locale == "en" else str(year_be)
+
+
 def bilingual(th: str, en: str, locale: str) -> str:
     """Pick the reader's half of a Thai/English pair (domain errors and data carry both)."""
     return en if locale == "en" and en else th

@@ -6,6 +6,8 @@ a signed-in user redirects to /login otherwise.
 """
 from __future__ import annotations
 
+import re
+
 import hmac
 import json
 from collections.abc import Iterable, Mapping
@@ -90,9 +92,36 @@ def _when(ctx: Mapping[str, Any], at: datetime | None) -> str:
     return f"{day} {thai_digits(clock) if digits == 'thai' and ctx.get('lang') == 'th' else clock}"
 
 
+def _field(x: Any, key: str) -> Any:
+    return x.get(key) if isinstance(x, Mapping) else getattr(x, key, None)
+
+
+@pass_context
+def _name(ctx: Mapping[str, Any], x: Any) -> str:
+    """A person's, unit's, committee's or measure's name in the reader's language, where the
+    data has it (Thai otherwise)."""
+    if x is None:
+        return ""
+    th, en = _field(x, "name_th") or "", _field(x, "name_en") or ""
+    if not en and _field(x, "kind") in i18n.MEASURE_EN:
+        en = i18n.MEASURE_EN[_field(x, "kind")]
+    return i18n.bilingual(th, en, ctx.get("lang", i18n.DEFAULT_LOCALE))
+
+
+@pass_context
+def _measure_status(ctx: Mapping[str, Any], m: Any) -> str:
+    return i18n.bilingual(_field(m, "status_th") or "", i18n.MEASURE_STATUS_EN.get(_field(m, "status"), ""),
+                          ctx.get("lang", i18n.DEFAULT_LOCALE))
+
+
+@pass_context
+def _fy(ctx: Mapping[str, Any], year: int | None) -> str:
+    return i18n.fiscal_year(year, ctx.get("lang", i18n.DEFAULT_LOCALE))
+
+
 env.globals.update(_=_gettext, gettext=_gettext, state_label=_state, event_label=_event,
-                   role_label=_role, pick=_pick)
-env.filters.update(thaidate=_date, when=_when, tojson_attr=lambda v: json.dumps(v, ensure_ascii=False, default=str))
+                   role_label=_role, pick=_pick, measure_status=_measure_status)
+env.filters.update(thaidate=_date, when=_when, name=_name, fy=_fy, tojson_attr=lambda v: json.dumps(v, ensure_ascii=False, default=str))
 
 
 @dataclass(frozen=True)
@@ -257,10 +286,26 @@ def render(request: Request, name: str, viewer: Viewer | None, status_code: int 
     response = templates.TemplateResponse(request, name, {"viewer": viewer, "lang": lang, "digits": digits,
                                                           **context},
                                           status_code=status_code)
+    if digits == "thai" and lang == "th":
+        response.body = thai_digits_in_text(response.body.decode("utf-8")).encode("utf-8")
+        response.headers["content-length"] = str(len(response.body))
     response.headers.update(SECURITY_HEADERS)
     if viewer is not None:
         response.headers["Cache-Control"] = "no-store"  # personal pages stay out of shared caches
     return response
+
+
+_TEXT = re.compile(r"(<(script|style|textarea)\b.*?</\2>)|>([^<]+)<", re.S | re.I)
+
+
+def thai_digits_in_text(html: str) -> str:
+    """Every number a reader sees in Thai digits (the Thai-digits choice): text between tags
+    only, never attributes (form values stay as typed), scripts, styles or text areas."""
+    def swap(m: re.Match) -> str:
+        if m.group(1):
+            return m.group(1)
+        return ">" + thai_digits(m.group(3)) + "<"
+    return _TEXT.sub(swap, html)
 
 
 def not_found(request: Request, viewer: Viewer | None) -> HTMLResponse:

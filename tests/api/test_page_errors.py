@@ -19,3 +19,23 @@ def test_page_errors_are_pages(client, w):
     assert r.status_code == 404 and r.headers["content-type"].startswith("application/json")
     r = client.get("/favicon.ico")
     assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml")
+
+
+def test_english_mode_and_thai_digits(client, w, engine):
+    from db.session import new_session
+    from api.pages.common import thai_digits_in_text
+
+    with new_session(engine) as s:
+        aid = w.appraisal_of(s, "appraisee").id
+    r = client.post("/api/v1/auth/login", json={"username": username(w, "evaluator"), "password": "pw-evaluator"})
+    assert r.status_code == 200
+    client.cookies.set("pmflow_lang", "en")
+    page = client.get(f"/appraisals/{aid}").text
+    assert f"/{w.opened.round.fiscal_year - 543}" in page  # the era follows the language
+    client.cookies.set("pmflow_lang", "th")
+    client.cookies.set("pmflow_digits", "thai")
+    page = client.get(f"/appraisals/{aid}").text
+    assert "๑/๒๕๖๙" in page  # every number a reader sees, not only dates
+    assert 'name="version" value="1"' in page  # form values stay as they are posted
+    assert thai_digits_in_text('<p>คะแนน 85.60</p><input value="12"><textarea>3</textarea>') == \
+        '<p>คะแนน ๘๕.๖๐</p><input value="12"><textarea>3</textarea>'
