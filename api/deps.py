@@ -118,10 +118,6 @@ def _end_read(session: Session) -> None:
 AuthDep = Annotated[auth_service.Authenticated | None, Depends(authentication)]
 
 
-async def optional_actor(auth: AuthDep) -> Actor | None:
-    return auth.actor if auth else None
-
-
 async def required_auth(auth: AuthDep) -> auth_service.Authenticated:
     if auth is None:
         raise ApiError(401, "ต้องลงชื่อเข้าใช้", "sign in first", field="Authorization",
@@ -133,19 +129,7 @@ async def required_actor(auth: Annotated[auth_service.Authenticated, Depends(req
     return auth.actor
 
 
-def cookie_actor(request: Request, session: SessionDep, settings: SettingsDep, csrf: CsrfDep) -> Actor | None:
-    """For the pages: the caller signed in by session cookie (CSRF-checked on unsafe methods),
-    or None. Bearer tokens are ignored here."""
-    try:
-        found = _from_cookie(request, session, settings, csrf)
-        return found.actor if found else None
-    finally:
-        _end_read(session)
-
-
 ActorDep = Annotated[Actor, Depends(required_actor)]
-OptionalActorDep = Annotated[Actor | None, Depends(optional_actor)]
-CookieActorDep = Annotated[Actor | None, Depends(cookie_actor)]
 RequiredAuthDep = Annotated[auth_service.Authenticated, Depends(required_auth)]
 
 

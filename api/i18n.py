@@ -19,7 +19,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-from workflow.calendar import thai_date
+from workflow import labels
+from workflow.calendar import en_date, thai_date
 
 log = logging.getLogger("pmflow")
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -28,8 +29,6 @@ DEFAULT_LOCALE = "th"
 COOKIE = "pmflow_lang"
 DIGITS_COOKIE = "pmflow_digits"  # dates with Thai digits (๓๑ มีนาคม ๒๕๖๙) or Arabic ones, by choice
 DOMAIN = "messages"
-EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-             "September", "October", "November", "December")
 
 
 def N_(text: str) -> str:
@@ -99,14 +98,7 @@ def format_date(day: date | None, locale: str, *, digits: str = "arabic") -> str
         return ""
     if locale == "th":
         return thai_date(day, digits="thai" if digits == "thai" else "arabic")
-    return f"{day.day} {EN_MONTHS[day.month - 1]} {day.year}"
-
-
-# The low-performer measures and their statuses in English (the Thai: workflow.machines.low_performer).
-MEASURE_EN = {"coaching": "Coaching", "training": "Training and development",
-              "commitment": "Self-improvement commitment"}
-MEASURE_STATUS_EN = {"not_started": "not started", "in_progress": "in progress", "done": "done",
-                     "skipped": "not needed (as the policy allows)"}
+    return en_date(day)
 
 
 def fiscal_year(year_be: int | None, locale: str) -> str:
@@ -121,90 +113,17 @@ def bilingual(th: str, en: str, locale: str) -> str:
     return en if locale == "en" and en else th
 
 
-# --- the words of the machines: one label per state and event, translated where shown ----------
-STATE_LABELS = {
-    # appraisal
-    "draft": N_("Drafting the agreement"),
-    "agreed": N_("Agreement signed"),
-    "monitored": N_("Monitoring"),
-    "evaluated": N_("Evaluated"),
-    "committee_review": N_("Committee review"),
-    "reviewed": N_("Reviewed by the committee"),
-    "announced": N_("Announced"),
-    "withdrawn": N_("Withdrawn"),
-    # low-performer case
-    "opened": N_("Case opened"),
-    "plan_agreed": N_("Development plan agreed"),
-    "coaching": N_("Coaching"),
-    "training": N_("Training"),
-    "commitment": N_("Written commitment"),
-    "re_evaluation": N_("Follow-up evaluation"),
-    "closed_improved": N_("Closed: improved"),
-    "escalated": N_("Escalated for action"),
-}
-
-EVENT_LABELS = {
-    "open": N_("Opened"),
-    "edit_agreement": N_("Save the agreement"),
-    "sign_agreement": N_("Sign the agreement"),
-    "agree": N_("Confirm the agreement"),
-    "change_kpis": N_("Change KPIs mid-round"),
-    "review_progress": N_("Mid-round review"),
-    "mid_round_passed": N_("Mid-round date passed"),
-    "add_progress_note": N_("Add a progress note"),
-    "score": N_("Save scores"),
-    "evaluate": N_("Finish the evaluation"),
-    "acknowledge": N_("Acknowledge the result"),
-    "record_refusal": N_("Record a refusal with a witness"),
-    "give_opinion": N_("Give the superior's opinion"),
-    "submit": N_("Submit to the committee"),
-    "endorse": N_("Endorse"),
-    "return_to_evaluator": N_("Return to the evaluator"),
-    "announce": N_("Approve and announce"),
-    "hand_over": N_("Hand over to another evaluator"),
-    "withdraw": N_("Withdraw"),
-    # low-performer case
-    "opened": N_("Case opened"),
-    "edit_plan": N_("Save the plan"),
-    "agree_plan": N_("Agree the plan"),
-    "begin_coaching": N_("Begin coaching"),
-    "begin_training": N_("Begin training"),
-    "begin_commitment": N_("Begin the commitment"),
-    "update_measure": N_("Update a measure"),
-    "skip_measure": N_("Skip a measure"),
-    "add_evidence": N_("Add evidence"),
-    "sign_commitment": N_("Sign the commitment"),
-    "start_re_evaluation": N_("Start the follow-up evaluation"),
-    "record_follow_up": N_("Record the follow-up"),
-    "close_improved": N_("Close: improved"),
-    "still_low": N_("Still low"),
-    "escalate": N_("Escalate"),
-    "record_decision": N_("Record the decision"),
-}
-
-ROLE_LABELS = {
-    "appraisee": N_("Appraisee"),
-    "evaluator": N_("Evaluator"),
-    "superior": N_("Superior above"),
-    "committee": N_("Screening committee"),
-    "hr": N_("HR officer"),
-    "authority": N_("Authority"),
-    "admin": N_("Administrator"),
-    "supervisor": N_("Supervisor"),
-    "system": N_("System"),
-}
-
-
+# --- the words of the machines: one label per state, event and role (`workflow.labels`) ---------
 def state_label(state: str | None, locale: str) -> str:
-    return gettext(locale, STATE_LABELS.get(state or "", state or ""))
+    return labels.label(labels.STATES, state, locale)
 
 
 def event_label(event: str, locale: str) -> str:
-    return gettext(locale, EVENT_LABELS.get(event, event))
+    return labels.label(labels.EVENTS, event, locale)
 
 
 def role_label(role: str, locale: str) -> str:
-    return gettext(locale, ROLE_LABELS.get(role, role))
+    return labels.label(labels.ROLES, role, locale)
 
 
 compile_catalogues()

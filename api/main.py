@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 from api import errors
 from api.deps import reject_nul
 from api.middleware import BodySizeLimit
-from api.scheduler import lifespan  # the reminder scheduler in the single-process default (issue 5)
+from api.scheduler import lifespan  # runs the reminder scheduler in the single-process default
 from api.settings import get_settings
 from api.version import VERSION
 
@@ -22,7 +22,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     settings = get_settings()
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    _include_routers(app, settings)
+    _include_routers(app)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:
@@ -31,34 +31,19 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     return app
 
 
-def _include_routers(app: FastAPI, settings) -> None:  # noqa: ANN001
-    # One import and one include line per area.
-    from api import auth
-    from api.routes import accounts, appraisals, committees, orgs, policies, rounds
+def _include_routers(app: FastAPI) -> None:
+    from api import auth, pages
+    from api.routes import accounts, appraisals, cases, committees, inbox, orgs, policies, reports, roster, rounds
 
-    app.include_router(auth.router)
-    from api.routes import inbox  # issue 5
-    app.include_router(inbox.router)
-    app.include_router(appraisals.router)
-    app.include_router(orgs.router)
-    app.include_router(accounts.router)
-    app.include_router(policies.router)
-    app.include_router(rounds.router)
-    app.include_router(committees.router)
-    from api.routes import cases, reports, roster, screening  # issue 4: cases, committee work, reports, roster
-    for r in (cases.router, screening.router, reports.router, roster.router):
+    for r in (auth.router, inbox.router, appraisals.router, orgs.router, accounts.router, policies.router,
+              rounds.router, committees.router, cases.router, reports.router, roster.router):
         app.include_router(r)
     from api.routes import jobs, machines  # the machine tables as data; background jobs
     app.include_router(machines.router)
     app.include_router(jobs.router)
     from api import openapi_events  # one documented operation per event
     openapi_events.install(app)
-    from api import pages  # the web pages (issue 6): /static and the page routes
-    pages.install(app)
-    if settings.bench_routes:
-        from api.routes import bench
-
-        app.include_router(bench.router)
+    pages.install(app)  # /static and the web pages
 
 
 app = create_app()

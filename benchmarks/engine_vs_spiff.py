@@ -1,6 +1,6 @@
 """Engine vs a peer: one human-task appraisal flow, run by SpiffWorkflow and by pmflow's engine.
 
-The flow of issue 2 is five human steps: agree, monitor, evaluate, review, announce.
+The flow measured is five human steps: agree, monitor, evaluate, review, announce.
 
 * SpiffWorkflow: a BPMN process of five user tasks (the XML is below). As a web app backed by
   Spiff would do it, each step is one request: BEGIN IMMEDIATE, read the instance's serialized

@@ -3,8 +3,9 @@
 Setup (not timed): a PostgreSQL database created for the run (dropped at the end), migrated;
 an organisation from tests/factories.world with --clients extra people evaluated by the same
 evaluator; a round opened (one draft appraisal each) and each appraisal given its KPIs.
-The server is the real thing: `uvicorn api.main:app` in a subprocess on a loopback socket
-bound to port 0 (PMFLOW_BENCH_ROUTES=1 mounts the floor route), --workers processes.
+The server is the real thing: `uvicorn benchmarks.floor_app:app` (pmflow's app plus the floor
+route, which lives only in benchmarks/) in a subprocess on a loopback socket bound to port 0,
+--workers processes.
 
 Load: --clients concurrent clients (asyncio streams, one kept-alive connection each), each on its own
 appraisal so that no request loses a version race, firing --requests requests one after another
@@ -19,7 +20,7 @@ Besides wall-clock figures (which depend on whatever else runs on the machine) i
 CPU time the server process(es) spent per request, read from /proc: the cost that decides
 throughput once the CPUs are the limit.
 
-Targets (issue 3): event throughput at least half the floor's, p99 under 100 ms at 32 clients.
+Targets: event throughput at least half the floor's, p99 under 100 ms at 32 clients.
 
     .venv/bin/python benchmarks/http_events.py --pg-url postgresql://postgres@127.0.0.1:5432/test
     .venv/bin/python benchmarks/http_events.py --pg-url ... --clients 32 --requests 100 --workers 2
@@ -79,9 +80,8 @@ def start_server(url: str, workers: int) -> tuple[subprocess.Popen, str, socket.
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    env = {**os.environ, "PMFLOW_DATABASE_URL": url, "PMFLOW_BENCH_ROUTES": "1",
-           "PMFLOW_SECRET_KEY": "bench-secret", "PMFLOW_SCHEDULER": "off"}
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.main:app", "--fd", str(sock.fileno()),
+    env = {**os.environ, "PMFLOW_DATABASE_URL": url, "PMFLOW_SECRET_KEY": "bench-secret", "PMFLOW_SCHEDULER": "off"}
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "benchmarks.floor_app:app", "--fd", str(sock.fileno()),
                              "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
                             cwd=ROOT, env=env, pass_fds=[sock.fileno()])
     base = f"http://127.0.0.1:{port}"
@@ -188,7 +188,7 @@ def main() -> None:
         if not 1 <= value <= top:
             raise SystemExit(f"--{name} must be 1..{top}")
 
-    from db.scratch import scratch_database
+    from tests.scratch import scratch_database
 
     proc = sock = None
     with scratch_database(args.pg_url, "pmflow_bench") as url:

@@ -41,7 +41,7 @@ def main() -> None:
 
     from api.main import create_app
     from db.models import Person
-    from db.scratch import scratch_database
+    from tests.scratch import scratch_database
     from db.session import make_engine, new_session
     from round_open import build
     from workflow.access import Actor

@@ -1,4 +1,4 @@
-"""Reminder fan-out (issue 5): 100,000 open appraisals with 10,000 evaluators; one milestone's
+"""Reminder fan-out: 100,000 open appraisals with 10,000 evaluators; one milestone's
 reminder to every evaluator with appraisals left to score, through the in-app inbox and email
 to a local SMTP sink (aiosmtpd on loopback, in its own process).
 
@@ -158,7 +158,7 @@ def main() -> None:
     args = ap.parse_args()
     with contextlib.ExitStack() as stack:
         if args.pg:
-            from db.scratch import scratch_database
+            from tests.scratch import scratch_database
 
             url = stack.enter_context(scratch_database(args.pg, "pmflow_bench"))
         else:

@@ -14,7 +14,7 @@ Each measurement runs in a fresh subprocess, so its peak resident memory (VmHWM)
   precomputed constant) with the plain DBAPI (sqlite3 / psycopg executemany) in one
   transaction, after one SELECT of the people. It is what the database alone costs.
 
-Targets (issue 2): open_round under 30 s and under 500 MB peak, on SQLite and PostgreSQL.
+Targets: open_round under 30 s and under 500 MB peak, on SQLite and PostgreSQL.
 
     .venv/bin/python benchmarks/round_open.py --people 100000
     .venv/bin/python benchmarks/round_open.py --people 100000 --backends postgresql \\
@@ -61,7 +61,7 @@ def build(url: str, people: int, units: int) -> str:
     from sqlalchemy import insert
 
     from db.migrate import upgrade
-    from db.models import OrgUnit, Person
+    from db.models import Person
     from db.session import make_engine, new_session
     from tests.factories import world
     from workflow import orgs

@@ -330,7 +330,7 @@ class Outbox(SQLModel, table=True):
     last_error: str = Field(default="", sa_type=Text)
     created_at: datetime = _ts()
     sent_at: Optional[datetime] = Field(default=None, sa_type=DateTime(timezone=True))
-    body_html: str = Field(default="", sa_type=Text)  # the HTML part of an email (issue 5)
+    body_html: str = Field(default="", sa_type=Text)  # the HTML part of an email
 
 
 class InboxMessage(SQLModel, table=True):

@@ -22,10 +22,6 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 def make_engine(url: str | None = None, **kw) -> Engine:
     url = normalise_url(url or database_url())
     if url.startswith("sqlite"):

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from db.migrate import upgrade
-from db.scratch import scratch_database
+from tests.scratch import scratch_database
 from db.session import make_engine, new_session
 
 PG_URL = os.environ.get("PMFLOW_TEST_DATABASE_URL")

@@ -6,7 +6,7 @@ import threading
 import pytest
 from sqlalchemy import func, select, text, update
 
-from db.models import Appraisal, Event, Kpi, Signature
+from db.models import Appraisal, Event, Kpi
 from db.session import new_session
 from tests.factories import KPIS, world
 from tests.flows import drive

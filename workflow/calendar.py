@@ -15,6 +15,8 @@ THAI_MONTHS = ("มกราคม", "กุมภาพันธ์", "มี�
                "กรกฎาคม", "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม")
 THAI_MONTHS_SHORT = ("ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.",
                      "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.")
+EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+             "September", "October", "November", "December")
 _THAI_DIGITS = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
 
 
@@ -53,3 +55,8 @@ def thai_date(day: date, *, digits: str = "arabic", short: bool = False) -> str:
     months = THAI_MONTHS_SHORT if short else THAI_MONTHS
     text = f"{day.day} {months[day.month - 1]} {day.year + BE_OFFSET}"
     return thai_digits(text) if digits == "thai" else text
+
+
+def en_date(day: date) -> str:
+    """e.g. 31 March 2026 (the same in every server locale)."""
+    return f"{day.day} {EN_MONTHS[day.month - 1]} {day.year}"

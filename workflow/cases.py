@@ -30,8 +30,8 @@ from workflow import engine
 from workflow.access import Actor
 from workflow.appraisals import KIND as APPRAISAL_KIND
 from workflow.errors import InvalidInput, NotFound, Problem
-from workflow.machines.low_performer import (MACHINE, MEASURE_TH, MEASURES, OPEN_STATES, STATE_TH,
-                                             STATUS_TH, CaseFacts, CaseRules)
+from workflow.labels import MEASURE_TH, STATE_TH, STATUS_TH
+from workflow.machines.low_performer import MACHINE, MEASURES, OPEN_STATES, CaseFacts, CaseRules
 from workflow.rounds import policy_of_round
 
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024

@@ -23,7 +23,7 @@ from workflow.roster_cli import app as import_app  # noqa: E402  (pmflow import 
 app.add_typer(import_app, name="import")
 from workflow.reports.cli import app as report_app  # noqa: E402  (pmflow report ...)
 app.add_typer(report_app, name="report")
-from workflow.notifications.cli import notify_app, scheduler_command  # noqa: E402  (issue 5)
+from workflow.notifications.cli import notify_app, scheduler_command  # noqa: E402
 app.add_typer(notify_app, name="notify")
 app.command("scheduler")(scheduler_command)
 
@@ -74,19 +74,15 @@ def round_open(org: str = typer.Option(..., "--org", help="organisation code"),
                number: int = typer.Option(..., "--round", help="1 (Oct-Mar) or 2 (Apr-Sep)")) -> None:
     """Open a round: milestones from the policy, a draft appraisal for every active person."""
     from workflow.access import Actor
-    from workflow.rounds import open_round
+    from workflow.flows import open_round
 
     try:
         with _session() as session:
             opened = open_round(session, org_code=org, fiscal_year=fiscal_year, number=number,
                                 actor=Actor.system())
+            _print_opened(opened)
     except WorkflowError as exc:
         _fail(exc)
-    _print_opened(opened)
-    from workflow.notifications.scheduler import schedule_round  # the round's reminder jobs
-
-    jobs = schedule_round(opened.round.id)
-    typer.echo(f"{len(jobs.added)} reminder jobs scheduled")
 
 
 def _print_opened(opened) -> None:  # noqa: ANN001

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from db.models import Appraisal, Committee, CommitteeMember, OrgUnit, Person, Round
-from workflow import engine
+from workflow import engine, queries
 from workflow.access import Actor
 from workflow.errors import Conflict, InvalidInput, NotAllowed, NotFound, Problem, WorkflowError
 from workflow.reports.distribution import distribution, guideline_gap, overall
@@ -58,39 +58,47 @@ def create_committee(session: Session, actor: Actor, *, round_id: int, chair_per
     return c
 
 
-def list_committees(session: Session, actor: Actor, *, round_id: int | None = None) -> list[Committee]:
-    stmt = select(Committee).join(OrgUnit, OrgUnit.id == Committee.org_unit_id).order_by(Committee.id)
+def committees_page(session: Session, actor: Actor, *, round_id: int | None = None, limit: int | None = None,
+                    offset: int = 0) -> tuple[int, list[Committee]]:
+    """The committees the caller may see (`queries.visible_committees`), counted, one page of them."""
+    where = [queries.visible_committees(actor)]
     if round_id is not None:
-        stmt = stmt.where(Committee.round_id == round_id)
-    rows = list(session.execute(stmt).scalars())
-    return [c for c in rows if _may_see(session, actor, c)]
+        where.append(Committee.round_id == round_id)
+    total = session.execute(select(func.count()).select_from(Committee).where(*where)).scalar_one()
+    rows = list(session.execute(select(Committee).where(*where).order_by(Committee.id)
+                                .limit(limit).offset(offset)).scalars())
+    return total, rows
 
 
-def _member_ids(session: Session, committee_id: int) -> set[int]:
-    return set(session.execute(select(CommitteeMember.person_id)
-                               .where(CommitteeMember.committee_id == committee_id)).scalars())
-
-
-def _may_see(session: Session, actor: Actor, c: Committee) -> bool:
-    org = session.get(OrgUnit, c.org_unit_id)
-    return (actor.is_admin or actor.has_scope("hr", org.path) or actor.has_scope("authority", org.path)
-            or (actor.person_id is not None and actor.person_id in _member_ids(session, c.id)))
+def list_committees(session: Session, actor: Actor, *, round_id: int | None = None) -> list[Committee]:
+    return committees_page(session, actor, round_id=round_id)[1]
 
 
 def get_committee(session: Session, actor: Actor, committee_id: int) -> Committee:
-    c = session.get(Committee, committee_id)
-    if c is None or not _may_see(session, actor, c):
+    c = session.execute(select(Committee).where(Committee.id == committee_id,
+                                                queries.visible_committees(actor))).scalar_one_or_none()
+    if c is None:
         raise NotFound("committee", committee_id)
     return c
 
 
+def committees_out(session: Session, rows: list[Committee]) -> list[dict[str, Any]]:
+    """The committees as the API shows them, with their members (the chair first, then in the
+    order they were appointed): one query for all the members."""
+    members: dict[int, list[dict[str, Any]]] = {c.id: [] for c in rows}
+    if rows:
+        for m, p in session.execute(
+                select(CommitteeMember, Person).join(Person, Person.id == CommitteeMember.person_id)
+                .where(CommitteeMember.committee_id.in_(members))
+                .order_by(CommitteeMember.is_chair.desc(), CommitteeMember.id)).all():
+            members[m.committee_id].append({"person_id": p.id, "code": p.code, "name_th": p.name_th,
+                                            "is_chair": m.is_chair})
+    return [{"id": c.id, "org_unit_id": c.org_unit_id, "round_id": c.round_id, "name_th": c.name_th,
+             "members": members[c.id]} for c in rows]
+
+
 def committee_out(session: Session, c: Committee) -> dict[str, Any]:
-    members = session.execute(
-        select(CommitteeMember, Person).join(Person, Person.id == CommitteeMember.person_id)
-        .where(CommitteeMember.committee_id == c.id).order_by(CommitteeMember.is_chair.desc(), Person.code)).all()
-    return {"id": c.id, "org_unit_id": c.org_unit_id, "round_id": c.round_id, "name_th": c.name_th,
-            "members": [{"person_id": p.id, "code": p.code, "name_th": p.name_th, "is_chair": m.is_chair}
-                        for m, p in members]}
+    return committees_out(session, [c])[0]
 
 
 # --- the review list -----------------------------------------------------------------------------

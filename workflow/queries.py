@@ -20,18 +20,10 @@ from db.models import (Account, Appraisal, Committee, CommitteeMember, Milestone
 from workflow import engine
 from workflow.access import Actor, AppraisalView, appraisal_roles
 from workflow.errors import NotAllowed, NotFound
+from workflow.milestones import STATE_DEADLINE
 
 # The committee sees an appraisal only once it reaches them.
 REVIEW_STATES = frozenset({"committee_review", "reviewed", "announced"})
-# The milestone by which an appraisal should have left each state.
-STATE_DEADLINE = {
-    "draft": "agreement_signed",
-    "agreed": "mid_round_review",
-    "monitored": "evaluation_submitted",
-    "evaluated": "evaluation_submitted",
-    "committee_review": "committee_review_done",
-    "reviewed": "results_announced",
-}
 
 
 def seen_roles(roles: frozenset[str], state: str) -> frozenset[str]:

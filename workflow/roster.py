@@ -29,8 +29,6 @@ from workflow import audit, orgs
 from workflow.access import Actor
 from workflow.errors import InvalidInput, NotAllowed, Problem
 
-COLUMNS = ("code", "name_th", "position", "position_level", "staff_type", "unit", "evaluator", "superior", "email",
-           "salary")
 REQUIRED = ("code", "name_th", "staff_type", "unit")
 HEADINGS = {
     "code": ("code", "person code", "person_code", "รหัส", "รหัสบุคลากร", "เลขประจำตัว"),

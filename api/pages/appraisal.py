@@ -12,7 +12,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 from sqlmodel import Session
 
 from api import diagram, i18n
@@ -30,11 +29,11 @@ from api.pages.common import (
     render,
     status_of,
 )
-from db.models import Appraisal, OrgUnit, Person, ProgressNote, Round, Signature
-from workflow import audit, engine, scoring
+from workflow import appraisal_view, engine, scoring
 from workflow.appraisals import competencies_of, kpis_of
 from workflow.errors import NotFound, WorkflowError
 from workflow.machines.appraisal import MACHINE
+from workflow.appraisal_view import AppraisalView, hand_over_candidates
 from workflow.queries import appraisal_for
 from workflow.rounds import policy_of_round
 
@@ -175,46 +174,30 @@ def _rows_for_editor(kpis: list[Any], form: dict[str, str] | None) -> list[KpiRo
                    k.evidence, k.level) for k in kpis]
 
 
-def page_context(session: Session, viewer: Viewer, a: Appraisal, roles: frozenset[str], lang: str,
+def page_context(session: Session, viewer: Viewer, v: AppraisalView, lang: str,
                  errors: FormErrors | None = None, form: dict[str, str] | None = None) -> dict[str, Any]:
     errors = errors or FormErrors()
-    person = session.get(Person, a.person_id)
-    unit = session.get(OrgUnit, a.org_unit_id)
-    rnd = session.get(Round, a.round_id)
-    evaluator = session.get(Person, a.evaluator_id) if a.evaluator_id else None
-    superior = session.get(Person, a.superior_id) if a.superior_id else None
+    a, kpis, comps, events = v.appraisal, v.kpis, v.competencies, v.events
     policy = policy_of_round(session, a.round_id)
-    kpis, comps = kpis_of(session, a.id), competencies_of(session, a.id)
-    events = engine.available_events(session, "appraisal", a, viewer.actor)
     editing = next((e for e in ("edit_agreement", "change_kpis") if e in events), None)
     kept = form if (form is not None and errors.form in ("edit_agreement", "change_kpis")) else None
     rows = _rows_for_editor(kpis, kept)
     if editing:
         rows.append(KpiRow("", "role", "", [""] * 5, ""))  # a blank row: works without JavaScript
-    signatures = list(session.execute(select(Signature).where(Signature.appraisal_id == a.id)
-                                      .order_by(Signature.signed_at, Signature.id)).scalars())
-    notes = session.execute(select(ProgressNote, Person.name_th)
-                            .outerjoin(Person, Person.id == ProgressNote.author_person_id)
-                            .where(ProgressNote.appraisal_id == a.id).order_by(ProgressNote.id)).all()
     working = ()
     if kpis and comps and all(k.level for k in kpis) and all(c.score is not None for c in comps):
         working = scoring.score(policy, a.staff_type, [(k.weight, k.level) for k in kpis],
                                 [c.score for c in comps]).working
     rating = next((b for b in policy.bands_of(a.staff_type) if b.code == a.rating_code), None)
-    people = []
-    if "hand_over" in events:
-        people = list(session.execute(
-            select(Person).join(OrgUnit, OrgUnit.id == Person.org_unit_id)
-            .where(OrgUnit.path.startswith(_root_path(unit)), Person.active.is_(True), Person.id != a.person_id)
-            .order_by(Person.name_th).limit(500)).scalars())
+    people = hand_over_candidates(session, a, v.unit) if "hand_over" in events else []
     score_form = form if (form is not None and errors.form == "score") else None
-    history = audit.history(session, "appraisal", a.id)
-    returned = history[-1] if (history and a.state == "evaluated"
-                               and history[-1].event == "return_to_evaluator") else None
+    returned = v.history[-1] if (v.history and a.state == "evaluated"
+                                 and v.history[-1].event == "return_to_evaluator") else None
     return {
-        "a": a, "person": person, "unit": unit, "rnd": rnd, "evaluator": evaluator, "superior": superior, "roles": sorted(roles),
-        "kpis": kpis, "comps": comps, "rows": rows, "editing": editing, "events": events, "form_events": FORM_EVENTS,
-        "signatures": signatures, "notes": notes, "history": history, "returned": returned,
+        "a": a, "person": v.person, "unit": v.unit, "rnd": v.round, "evaluator": v.evaluator, "superior": v.superior,
+        "roles": sorted(v.roles), "kpis": kpis, "comps": comps, "rows": rows, "editing": editing, "events": events,
+        "form_events": FORM_EVENTS, "signatures": v.signatures, "notes": v.notes, "history": v.history,
+        "returned": returned,
         "policy": policy, "bands": [{"min": str(b.min), "th": b.th, "en": b.en} for b in policy.bands_of(a.staff_type)],
         "rating": rating, "working": working, "weight_total": sum(_as_weight(r.weight) for r in rows), "sources": SOURCES, "scale": COMPETENCY_SCALE, "levels": LEVELS,
         "people": people, "errors": errors, "form": form or {}, "score_form": score_form,
@@ -229,26 +212,18 @@ def _as_weight(value: Any) -> int:
         return 0
 
 
-def _root_path(unit: OrgUnit | None) -> str:
-    """The organisation the unit belongs to (the top of its path): hand-over stays inside it."""
-    if unit is None:
-        return "/"
-    first = unit.path.strip("/").split("/")[0]
-    return f"/{first}/"
-
-
 @router.get("/appraisals/{appraisal_id}")
 def appraisal_page(request: Request, appraisal_id: int, viewer: ViewerDep, session: SessionDep,
                    done: str | None = None) -> Response:
     try:
-        a, roles = appraisal_for(session, viewer.actor, appraisal_id)
+        v = appraisal_view.view(session, viewer.actor, appraisal_id)
     except NotFound:
         return not_found(request, viewer)
     lang = lang_of(request, viewer)
     flash = (i18n.gettext(lang, "Done:") + " " + i18n.event_label(done, lang)) if done in MACHINE.events else None
     return render(request, "appraisal.html", viewer, flash=flash,
-                  summary_form_pdf=api_path(request, "summary_form", appraisal_id=a.id),
-                  **page_context(session, viewer, a, roles, lang))
+                  summary_form_pdf=api_path(request, "summary_form", appraisal_id=appraisal_id),
+                  **page_context(session, viewer, v, lang))
 
 
 @router.post("/appraisals/{appraisal_id}/events/{event}")
@@ -277,10 +252,10 @@ def appraisal_event(request: Request, appraisal_id: int, event: str, viewer: Vie
     except WorkflowError as exc:
         session.rollback()
         errors = errors_from(exc, event, field_mapper(kpi_index))
-        a, roles = appraisal_for(session, viewer.actor, appraisal_id)
+        v = appraisal_view.view(session, viewer.actor, appraisal_id)
         lang = lang_of(request, viewer)
         return render(request, "appraisal.html", viewer, status_of(exc),
-                      **page_context(session, viewer, a, roles, lang, errors, form))
+                      **page_context(session, viewer, v, lang, errors, form))
     return RedirectResponse(f"/appraisals/{a.id}?done={event}", status_code=303)
 
 

@@ -24,7 +24,7 @@ from api.pages.common import (
     render,
     status_of,
 )
-from workflow import audit, cases, engine
+from workflow import labels, audit, cases, engine
 from workflow.errors import NotFound, WorkflowError
 from workflow.machines.low_performer import MEASURES
 
@@ -76,7 +76,7 @@ def case_page(request: Request, case_id: int, viewer: ViewerDep, session: Sessio
     except NotFound:
         return not_found(request, viewer)
     lang = lang_of(request, viewer)
-    flash = (i18n.gettext(lang, "Done:") + " " + i18n.event_label(done, lang)) if done in i18n.EVENT_LABELS else None
+    flash = (i18n.gettext(lang, "Done:") + " " + i18n.event_label(done, lang)) if done in labels.EVENTS else None
     return render(request, "case.html", viewer, flash=flash, **ctx)
 
 

@@ -33,6 +33,7 @@ from api.settings import Settings
 from db.models import Account, OrgUnit, Person, RoleAssignment
 from workflow import auth_service
 from workflow.access import Actor
+from workflow import labels
 from workflow.calendar import BANGKOK, thai_digits
 from workflow.errors import (
     Conflict,
@@ -102,16 +103,15 @@ def _name(ctx: Mapping[str, Any], x: Any) -> str:
     data has it (Thai otherwise)."""
     if x is None:
         return ""
-    th, en = _field(x, "name_th") or "", _field(x, "name_en") or ""
-    if not en and _field(x, "kind") in i18n.MEASURE_EN:
-        en = i18n.MEASURE_EN[_field(x, "kind")]
-    return i18n.bilingual(th, en, ctx.get("lang", i18n.DEFAULT_LOCALE))
+    lang = ctx.get("lang", i18n.DEFAULT_LOCALE)
+    if _field(x, "kind") in labels.MEASURES:  # a measure: its words are in workflow.labels
+        return labels.label(labels.MEASURES, _field(x, "kind"), lang)
+    return i18n.bilingual(_field(x, "name_th") or "", _field(x, "name_en") or "", lang)
 
 
 @pass_context
 def _measure_status(ctx: Mapping[str, Any], m: Any) -> str:
-    return i18n.bilingual(_field(m, "status_th") or "", i18n.MEASURE_STATUS_EN.get(_field(m, "status"), ""),
-                          ctx.get("lang", i18n.DEFAULT_LOCALE))
+    return labels.label(labels.MEASURE_STATUSES, _field(m, "status"), ctx.get("lang", i18n.DEFAULT_LOCALE))
 
 
 @pass_context

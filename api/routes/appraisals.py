@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
 from sqlmodel import Session
 
 from api.deps import ActorDep, SessionDep
@@ -16,10 +15,10 @@ from api.errors import responses
 from api.routes import events
 from api.schemas import (AppraisalOut, AppraisalSummary, CompetencyOut, EventIn, EventResult, HistoryEvent,
                          KpiOut, NoteOut, Page, PersonRef, SignatureOut, next_steps_out)
-from db.models import Appraisal, Person, ProgressNote, Signature
-from workflow import appraisals, audit, queries
-from workflow.access import Actor
-from workflow.next_steps import next_steps
+from db.models import Appraisal
+from workflow import appraisal_view, audit, queries
+from workflow.appraisal_view import AppraisalView
+from workflow.next_steps import NextStep, next_steps
 from workflow.machines.appraisal import MACHINE, STATES
 
 router = APIRouter(prefix="/api/v1", tags=["appraisals"])
@@ -41,28 +40,23 @@ def _summary_fields(a: Appraisal, person: PersonRef, roles: frozenset[str], avai
                 roles=sorted(roles), available_events=available)
 
 
-def appraisal_out(session: Session, actor: Actor, a: Appraisal, roles: frozenset[str]) -> AppraisalOut:
-    """Everything about one appraisal the caller may see (used by the pages too)."""
-    p = session.get(Person, a.person_id)
-    signatures = session.execute(select(Signature).where(Signature.appraisal_id == a.id)
-                                 .order_by(Signature.id)).scalars()
-    notes = session.execute(select(ProgressNote).where(ProgressNote.appraisal_id == a.id)
-                            .order_by(ProgressNote.id)).scalars()
+def appraisal_out(v: AppraisalView, steps: list[NextStep] = ()) -> AppraisalOut:
+    """Everything about one appraisal the caller may see (`workflow.appraisal_view`, as the page shows it)."""
+    a, p = v.appraisal, v.person
     return AppraisalOut(
-        **_summary_fields(a, PersonRef(id=p.id, code=p.code, name_th=p.name_th, name_en=p.name_en), roles,
-                          MACHINE.allowed(a.state, roles)),
+        **_summary_fields(a, PersonRef(id=p.id, code=p.code, name_th=p.name_th, name_en=p.name_en), v.roles,
+                          v.events),
         agreement_revision=a.agreement_revision, results_percent=_pct(a.results_percent),
         competency_percent=_pct(a.competency_percent), development_plan=a.development_plan,
         acknowledged_at=a.acknowledged_at, refusal_witness=a.refusal_witness, refused_on=a.refused_on,
         superior_opinion=a.superior_opinion, superior_total_percent=_pct(a.superior_total_percent),
         superior_reason=a.superior_reason, superior2_id=a.superior2_id, superior2_opinion=a.superior2_opinion,
         superior2_total_percent=_pct(a.superior2_total_percent), superior2_reason=a.superior2_reason,
-        kpis=[KpiOut.model_validate(k, from_attributes=True) for k in appraisals.kpis_of(session, a.id)],
-        competencies=[CompetencyOut.model_validate(c, from_attributes=True)
-                      for c in appraisals.competencies_of(session, a.id)],
-        signatures=[SignatureOut.model_validate(s, from_attributes=True) for s in signatures],
-        progress_notes=[NoteOut.model_validate(n, from_attributes=True) for n in notes],
-        next_steps=next_steps_out(next_steps(session, "appraisal", a, actor)),
+        kpis=[KpiOut.model_validate(k, from_attributes=True) for k in v.kpis],
+        competencies=[CompetencyOut.model_validate(c, from_attributes=True) for c in v.competencies],
+        signatures=[SignatureOut.model_validate(s, from_attributes=True) for s in v.signatures],
+        progress_notes=[NoteOut.model_validate(n.note, from_attributes=True) for n in v.notes],
+        next_steps=next_steps_out(steps),
     )
 
 
@@ -95,8 +89,8 @@ def list_appraisals(
 @router.get("/appraisals/{appraisal_id}", response_model=AppraisalOut, responses=responses(401, 404, 422),
             summary="One appraisal with its KPIs, competencies, scores and signatures")
 def get_appraisal(appraisal_id: AppraisalId, session: SessionDep, actor: ActorDep) -> AppraisalOut:
-    a, roles = queries.appraisal_for(session, actor, appraisal_id)
-    return appraisal_out(session, actor, a, roles)
+    v = appraisal_view.view(session, actor, appraisal_id)
+    return appraisal_out(v, next_steps(session, "appraisal", v.appraisal, actor))
 
 
 def history_out(session: Session, kind: str, entity_id: int) -> list[HistoryEvent]:

@@ -12,9 +12,8 @@ from api.deps import ActorDep, SessionDep
 from api.errors import responses
 from api.schemas import Page, UtcDateTime
 from db.models import Milestone, Round
-from workflow import queries, rounds
+from workflow import flows, queries
 from workflow.errors import NotFound
-from workflow.notifications.scheduler import schedule_round
 
 router = APIRouter(prefix="/api/v1", tags=["rounds"])
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -107,10 +106,8 @@ def list_milestones(round_id: Id, session: SessionDep, actor: ActorDep) -> list[
              responses=responses(401, 403, 404, 409, 413, 422),
              summary="Open a round: milestones from the policy, a draft appraisal for everyone (HR/admin)")
 def open_round(body: RoundIn, session: SessionDep, actor: ActorDep) -> RoundOpenedOut:
-    queries.require_may_open_round(session, actor, body.org_code)
-    opened = rounds.open_round(session, org_code=body.org_code, fiscal_year=body.fiscal_year, number=body.number,
-                               actor=actor)
-    schedule_round(opened.round.id, engine=session.get_bind())  # its reminder jobs, now rather than at the next sync
+    opened = flows.open_round(session, org_code=body.org_code, fiscal_year=body.fiscal_year, number=body.number,
+                              actor=actor)
     return RoundOpenedOut(**_round(opened.round, [MilestoneOut.model_validate(m) for m in opened.milestones]),
                           appraisals=opened.appraisals,
                           without_evaluator=[WithoutEvaluator(person_id=i, code=c, name=n)

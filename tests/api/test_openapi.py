@@ -1,5 +1,5 @@
 """The OpenAPI document is the product's contract: every operation typed, its errors declared
-(in the one error shape), and the issue-3 resources with examples."""
+(in the one error shape), and the API's resources with examples."""
 from __future__ import annotations
 
 from api.main import create_app

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from db.models import InboxMessage, Milestone, Outbox, Round
+from db.models import InboxMessage, Outbox, Round
 from db.session import make_engine, new_session
 from tests.factories import person, world
 from tests.notifications.helpers import at, milestone

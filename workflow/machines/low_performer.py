@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from workflow.errors import Problem
+from workflow.labels import MEASURE_TH
 from workflow.machines.base import WorkflowMachine, row
 
 STATES = ["opened", "plan_agreed", "coaching", "training", "commitment", "re_evaluation",
@@ -35,14 +36,6 @@ FINAL_STATES = ["closed_improved", "escalated"]
 MEASURES = ("coaching", "training", "commitment")  # in the order the phases run
 MEASURE_STATUSES = ("not_started", "in_progress", "done", "skipped")
 SETTLED = ("done", "skipped")
-
-MEASURE_TH = {"coaching": "การสอนงาน", "training": "การอบรม/พัฒนา",
-              "commitment": "คำมั่นในการพัฒนาปรับปรุงตนเอง"}
-STATUS_TH = {"not_started": "ยังไม่ได้ดำเนินการ", "in_progress": "ระหว่างดำเนินการ",
-             "done": "ดำเนินการแล้ว", "skipped": "ไม่ต้องดำเนินการ (ตามนโยบาย)"}
-STATE_TH = {"opened": "เปิดกรณี", "plan_agreed": "จัดทำแผนพัฒนาแล้ว", "coaching": "การสอนงาน",
-            "training": "การอบรม/พัฒนา", "commitment": "จัดทำคำมั่น", "re_evaluation": "ประเมินติดตามผล",
-            "closed_improved": "ปิดกรณี (ผลดีขึ้น)", "escalated": "เสนอพิจารณาดำเนินการ"}
 
 
 @dataclass(frozen=True)

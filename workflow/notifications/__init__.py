@@ -1,4 +1,4 @@
-"""Deadlines, reminders and notifications (issue 5).
+"""Deadlines, reminders and notifications.
 
 pending.py   who has what pending before a milestone (pure rules over plain data)
 digest.py    one digest per recipient; overdue and escalation digests (pure)

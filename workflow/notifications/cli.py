@@ -75,27 +75,26 @@ def preview(kind: str = typer.Option("reminder", help="reminder | overdue | esca
 
 
 def _real(milestone_id: int, person_id: int, kind: str):  # noqa: ANN202
-    from datetime import timezone
-
     from db.models import Milestone, Round
     from db.session import new_session
-    from workflow.calendar import BANGKOK
+    from workflow.calendar import today as calendar_today
     from workflow.notifications import digest as digests
     from workflow.notifications.fanout import load_recipients, load_round_facts, milestone_info
-    from workflow.notifications.pending import NOT_DONE_STATES, REPORT_MILESTONES, pending_for
+    from workflow.milestones import LOW_PERFORMER_REPORT, not_done
+    from workflow.notifications.pending import pending_for
 
     with new_session() as session:
         m = session.get(Milestone, milestone_id)
         if m is None:
             raise typer.BadParameter(f"no milestone {milestone_id}")
         rnd = session.get(Round, m.round_id)
-        facts = load_round_facts(session, rnd, NOT_DONE_STATES.get(m.code, ()), cases=m.code in REPORT_MILESTONES)
+        facts = load_round_facts(session, rnd, not_done(m.code), cases=m.code == LOW_PERFORMER_REPORT)
         items = pending_for(m.code, facts).get(person_id)
         people = load_recipients(session, [person_id])
         if not items or person_id not in people:
             return None
         info = milestone_info(m, rnd)
-        today = datetime.now(timezone.utc).astimezone(BANGKOK).date()
+        today = calendar_today()
         if kind == "overdue":
             return digests.overdue(info, today, {person_id: items}, people)[0]
         days = max((m.due_on - today).days, 0)

@@ -1,7 +1,7 @@
 """An injectable clock: jobs ask it for the time, so tests fire them at chosen moments."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Protocol
 
 
@@ -15,7 +15,7 @@ class SystemClock:
 
 
 class FixedClock:
-    """A clock that stands still until moved: ``clock.set(...)`` or ``clock.advance(...)``."""
+    """A clock that stands still until moved: ``clock.set(...)``."""
 
     def __init__(self, moment: datetime):
         self._now = _aware(moment)
@@ -25,10 +25,6 @@ class FixedClock:
 
     def set(self, moment: datetime) -> None:
         self._now = _aware(moment)
-
-    def advance(self, delta: timedelta) -> None:
-        self._now += delta
-
 
 def to_utc(moment: datetime) -> datetime:
     """Times are stored in UTC (SQLite keeps no offset): normalise every `now` on the way in."""

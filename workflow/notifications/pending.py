@@ -13,24 +13,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Iterable, Mapping, NamedTuple
 
-# The states an appraisal must have left by each milestone (cumulative, in workflow order).
-_BEFORE_AGREED = ("draft",)
-_BEFORE_MONITORED = (*_BEFORE_AGREED, "agreed")
-_BEFORE_SUBMITTED = (*_BEFORE_MONITORED, "monitored", "evaluated")
-_BEFORE_REVIEWED = (*_BEFORE_SUBMITTED, "committee_review")
-_BEFORE_ANNOUNCED = (*_BEFORE_REVIEWED, "reviewed")
-NOT_DONE_STATES: dict[str, tuple[str, ...]] = {
-    "agreement_signed": _BEFORE_AGREED,
-    "mid_round_review": _BEFORE_MONITORED,
-    "evaluation_submitted": _BEFORE_SUBMITTED,
-    "committee_review_done": _BEFORE_REVIEWED,
-    "results_announced": _BEFORE_ANNOUNCED,
-    "low_performer_report": (),
-}
-# Milestones at which HR's round report and the low-performer cases are due.
-REPORT_MILESTONES = ("low_performer_report",)
-CLOSED_CASE_STATES = frozenset({"closed_improved", "escalated", "closed", "withdrawn"})
-DONE_MEASURES = frozenset({"done", "skipped"})
+from workflow import milestones
+from workflow.machines.low_performer import MACHINE as CASE_MACHINE
+from workflow.machines.low_performer import SETTLED
+
+# Read by the fan-out from here; each is defined once elsewhere: the not-done states per milestone
+# (`workflow.milestones`), the case machine's final states, its settled measure statuses.
+NOT_DONE_STATES = milestones.NOT_DONE
+REPORT_MILESTONES = (milestones.LOW_PERFORMER_REPORT,)
+CLOSED_CASE_STATES = CASE_MACHINE.final
+DONE_MEASURES = frozenset(SETTLED)
 
 # action codes (the templates carry their Thai and English wording)
 SIGN_AGREEMENT = "sign_agreement"
@@ -45,6 +37,20 @@ COMMITTEE_REVIEW = "committee_review"
 ANNOUNCE = "announce"
 ROUND_REPORT = "round_report"
 CASE_MEASURE = "case_measure"
+# The appraisal events each action asks its person to fire (`tests/notifications/test_next_actions.py`
+# checks `next_actions` against the machine's table through this).
+ACTION_EVENTS: dict[str, tuple[str, ...]] = {
+    SIGN_AGREEMENT: ("sign_agreement",),
+    CONFIRM_AGREEMENT: ("agree",),
+    ASSIGN_EVALUATOR: ("hand_over",),
+    MID_ROUND_REVIEW: ("review_progress",),
+    SCORE: ("score", "evaluate"),
+    ACKNOWLEDGE: ("acknowledge",),
+    GIVE_OPINION: ("give_opinion",),
+    SUBMIT: ("submit",),
+    COMMITTEE_REVIEW: ("endorse", "return_to_evaluator"),
+    ANNOUNCE: ("announce",),
+}
 
 
 class AppraisalFact(NamedTuple):
@@ -144,7 +150,7 @@ def next_actions(a: AppraisalFact, *, committee_ids: frozenset[int] = frozenset(
 
 def pending_for(milestone_code: str, facts: RoundFacts) -> dict[int, list[Item]]:
     """Person id -> the items they must still do before this milestone (sorted, no repeats)."""
-    not_done = set(NOT_DONE_STATES.get(milestone_code, ()))
+    not_done = milestones.not_done(milestone_code)
     found: dict[int, set[Item]] = defaultdict(set)
     if not_done:
         for a in facts.appraisals:

@@ -7,34 +7,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from workflow.calendar import thai_digits
 from workflow.machines.appraisal import STATES
-from workflow.machines.low_performer import MEASURE_TH, MEASURES, STATE_TH
+from workflow import labels
+from workflow.labels import MEASURE_TH, STATE_TH, STATUS_TH
+from workflow.machines.low_performer import MEASURES
+from workflow.milestones import not_done, tally
 from workflow.reports.distribution import distribution, guideline_gap, overall, percent, rank
 from workflow.policy import RewardRules
 from workflow.reports.model import Column, Report, Table
 from workflow.reward import Candidate, plan as reward_plan
-
-STATE_NAMES = {"draft": ("ร่าง", "draft"), "agreed": ("ลงนามข้อตกลงแล้ว", "agreed"),
-               "monitored": ("ติดตามระหว่างรอบ", "monitored"), "evaluated": ("ประเมินแล้ว", "evaluated"),
-               "committee_review": ("รอกลั่นกรอง", "in committee review"),
-               "reviewed": ("กลั่นกรองแล้ว", "reviewed"), "announced": ("ประกาศผลแล้ว", "announced"),
-               "withdrawn": ("ถอนออก", "withdrawn")}
-# A milestone is overdue for an appraisal still in one of these states after its due date.
-NOT_YET = {
-    "agreement_signed": {"draft"},
-    "mid_round_review": {"draft", "agreed"},
-    "evaluation_submitted": {"draft", "agreed", "monitored", "evaluated"},
-    "committee_review_done": {"draft", "agreed", "monitored", "evaluated", "committee_review"},
-    "results_announced": {"draft", "agreed", "monitored", "evaluated", "committee_review", "reviewed"},
-}
-MILESTONE_SHORT_TH = {"agreement_signed": "ลงนามข้อตกลง", "mid_round_review": "ติดตามระหว่างรอบ",
-                      "evaluation_submitted": "ส่งผลประเมิน", "committee_review_done": "กลั่นกรอง",
-                      "results_announced": "ประกาศผล"}
-MEASURE_STATUS_TH = {"done": "ดำเนินการแล้ว", "in_progress": "ระหว่างดำเนินการ",
-                     "not_started": "ยังไม่ได้ดำเนินการ", "skipped": "ไม่ต้องดำเนินการ (ตามนโยบาย)"}
 
 
 @dataclass(frozen=True)
@@ -134,31 +118,32 @@ def _band_name(bands: Sequence[Band], code: str | None) -> str:
 
 
 # --- round progress ------------------------------------------------------------------------------
-def round_progress(meta: Meta, units: Sequence[Unit], appraisals: Sequence[AppraisalRow],
+def round_progress(meta: Meta, units: Sequence[Unit], counts: Mapping[int, Mapping[str, int]],
                    milestones: Sequence[tuple[str, str, date]]) -> Report:
-    """Per unit: appraisals per state, and how many are overdue for each milestone passed."""
-    due = [(code, th, d) for code, th, d in milestones if code in NOT_YET]
+    """Per unit: appraisals per state, and how many are overdue for each milestone passed.
+    ``counts``: unit id -> state -> appraisals (``workflow.progress.state_counts``); the total
+    leaves withdrawn appraisals out, as the HR dashboard does."""
+    due = [(code, th, d) for code, th, d in milestones if not_done(code)]
     columns = [Column("unit", "หน่วยงาน", "unit", width=3), Column("total", "ทั้งหมด", "total", "int")]
-    columns += [Column(f"state.{s}", STATE_NAMES[s][0], STATE_NAMES[s][1], "int") for s in STATES]
-    columns += [Column(f"overdue.{code}", f"เกินกำหนด{MILESTONE_SHORT_TH.get(code, th)}", f"overdue: {code}", "int")
+    columns += [Column(f"state.{s}", labels.label(labels.STATES, s), labels.label(labels.STATES, s, "en"), "int") for s in STATES]
+    columns += [Column(f"overdue.{code}", f"เกินกำหนด{labels.label(labels.MILESTONES_SHORT, code) if code in labels.MILESTONES_SHORT else th}", f"overdue: {code}", "int")
                 for code, th, d in due]
     rows, totals = [], {c.key: 0 for c in columns[1:]}
     for u in units:
-        mine = [a for a in appraisals if a.unit_id == u.id]
-        if not mine:
+        if not counts.get(u.id):
             continue
-        row: dict[str, Any] = {"unit": f"{u.code} {u.name}", "total": len(mine)}
+        t = tally(counts[u.id], [code for code, _, _ in due])
+        row: dict[str, Any] = {"unit": f"{u.code} {u.name}", "total": t.total}
         for s in STATES:
-            row[f"state.{s}"] = sum(1 for a in mine if a.state == s)
+            row[f"state.{s}"] = t.states.get(s, 0)
         for code, _, d in due:
-            row[f"overdue.{code}"] = (sum(1 for a in mine if a.state in NOT_YET[code])
-                                      if meta.today > d else 0)
+            row[f"overdue.{code}"] = t.not_done[code] if meta.today > d else 0
         for k in totals:
             totals[k] += row[k]
         rows.append(row)
     rows.append({"unit": "รวม / all", **totals})
     table = Table("progress", "ความก้าวหน้าของรอบการประเมิน ตามหน่วยงาน", "Round progress per unit",
-                  columns, rows, notes=[f"เกินกำหนด{MILESTONE_SHORT_TH.get(code, th)}: {th} ครบกำหนด {meta.date_text(d)} "
+                  columns, rows, notes=[f"เกินกำหนด{labels.label(labels.MILESTONES_SHORT, code) if code in labels.MILESTONES_SHORT else th}: {th} ครบกำหนด {meta.date_text(d)} "
                          f"(นับเมื่อพ้นวันครบกำหนด / counted after the due date)" for code, th, d in due])
     return Report("progress", "รายงานความก้าวหน้าการประเมินผลการปฏิบัติราชการ", "Round progress",
                   meta.lines(), [table])
@@ -346,7 +331,7 @@ def _status(done: int, total: int) -> str:
 
 
 def _measure_cell(status: str, evidence: int) -> str:
-    text = MEASURE_STATUS_TH.get(status, status)
+    text = STATUS_TH.get(status, status)
     return f"{text} (หลักฐาน {evidence} รายการ)" if status == "done" else text
 
 
@@ -392,7 +377,7 @@ def round_report(meta: Meta, bands: Sequence[Band], units: Sequence[Unit], appra
                                + (f" (ต่ำ {c.consecutive_low_rounds} รอบติดต่อกัน)" if c.flagged_for_action else "")}
         for k in MEASURES:
             row[f"m.{k}"] = _measure_cell(c.measures.get(k, "not_started"), c.evidence.get(k, 0))
-        row["m.follow_up"] = MEASURE_STATUS_TH[_follow_up_status(c)]
+        row["m.follow_up"] = STATUS_TH[_follow_up_status(c)]
         case_rows.append(row)
     summary = [Column("item", "รายการ", "item", width=4), Column("value", "ผล", "value", width=2)]
     summary_rows = [

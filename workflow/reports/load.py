@@ -2,7 +2,7 @@
 hand the rows to the pure builders in ``data.py``."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from functools import partial
 from typing import Callable
 
@@ -12,18 +12,16 @@ from sqlmodel import Session
 from db.models import (Appraisal, CaseMeasure, Event, Evidence, Kpi, LowPerformerCase, Milestone, OrgKpi,
                        OrgUnit, Person, PolicyVersion, ProgressNote, Round, Signature)
 from workflow.access import Actor
-from workflow.calendar import BANGKOK, thai_date
+from workflow import calendar
+from workflow.calendar import thai_date
 from workflow.committees import band_codes
 from workflow.errors import InvalidInput, NotFound, Problem
 from workflow.reports import data
+from workflow.progress import state_counts
 from workflow.reports.model import Report
 from workflow.rounds import policy_of_round
 
 REPORTS = ("progress", "round_report", "distribution", "announcement", "ranking", "kpi_cascade", "reward")
-
-
-def today_in_bangkok() -> date:
-    return datetime.now(BANGKOK).date()
 
 
 def round_for(session: Session, actor: Actor, round_id: int) -> tuple[Round, OrgUnit]:
@@ -165,12 +163,12 @@ def build(session: Session, actor: Actor, round_id: int, name: str, *, today: da
     if digits not in ("arabic", "thai"):
         raise InvalidInput([Problem("digits", "ตัวเลขต้องเป็น arabic หรือ thai", "digits must be 'arabic' or 'thai'")])
     rnd, org = round_for(session, actor, round_id)
-    meta = meta_of(session, rnd, org, today or today_in_bangkok(), digits)
+    meta = meta_of(session, rnd, org, today or calendar.today(), digits)
     policy = policy_of_round(session, rnd.id)
     bands = [data.Band(**b) for b in band_codes(policy)]
     units = units_of(session, org)
     builders: dict[str, Callable[[], Report]] = {
-        "progress": lambda: data.round_progress(meta, units, appraisal_rows(session, rnd), milestones_of(session, rnd)),
+        "progress": lambda: data.round_progress(meta, units, state_counts(session, rnd.id), milestones_of(session, rnd)),
         "round_report": lambda: data.round_report(meta, bands, units, appraisal_rows(session, rnd), case_rows(session, rnd),
                                                   attached_evidence(session, rnd)),
         "distribution": lambda: data.rating_distribution(meta, bands, units, appraisal_rows(session, rnd),

@@ -1,6 +1,6 @@
-"""Benchmark-only route (mounted when PMFLOW_BENCH_ROUTES=1): the floor of an event write,
-one version-checked UPDATE plus one INSERT, with none of the workflow around it. Never on
-in production: it skips sign-in and the rules on purpose."""
+"""The app the HTTP benchmark serves (`uvicorn benchmarks.floor_app:app`): pmflow's own, plus
+a floor route: one version-checked UPDATE plus one INSERT, with none of the workflow around
+it. It skips sign-in and the rules on purpose, so it lives here and never in `api/`."""
 from __future__ import annotations
 
 from typing import Annotated
@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import insert, update
 
 from api.deps import SessionDep
+from api.main import create_app
 from db.models import Appraisal, Event, utcnow
 
 router = APIRouter(prefix="/api/v1/bench", tags=["bench"], include_in_schema=False)
@@ -30,3 +31,7 @@ def floor_write(appraisal_id: Annotated[int, Path(ge=1)], session: SessionDep,
                                          prev_hash="", hash=""))
     session.commit()
     return JSONResponse({"id": appraisal_id, "version": version + 1})
+
+
+app = create_app()
+app.include_router(router)
