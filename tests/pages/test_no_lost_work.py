@@ -123,3 +123,34 @@ def test_the_case_page_names_its_appraisal_and_fits_a_phone(site, as_user):
     assert box["x"] + box["width"] <= 360, box
     assert hr.evaluate("document.documentElement.scrollWidth") <= 360
     shot(hr, "24-case-360")
+
+
+def test_my_tasks_keep_my_own_appraisal_apart_and_group_by_round(site, as_user):
+    w = site.new_world()
+    ev = as_user("evaluator", w=w)
+    own = ev.get_by_test_id("own-tasks")
+    staff = ev.locator(f'[data-round="{w.opened.round.id}"]')
+    expect(staff).to_contain_text("appraisee")
+    expect(staff).to_contain_text(str(w.opened.round.number))
+    from workflow import tasks
+    from workflow.calendar import today
+
+    with site.session() as s:
+        mine = [t for ts in tasks.my_tasks(s, w.actors["evaluator"], today()).values() for t in ts if t.own]
+    expect(own).to_have_count(1 if mine else 0)
+    expect(staff).not_to_contain_text(w.people["evaluator"].name_th)  # their own is not among their staff's
+
+
+def test_by_round_keeps_the_own_apart():
+    from datetime import date
+
+    from workflow.tasks import Task, by_round
+
+    t = lambda action, rid, own=False: Task(action, "/x", f"{action}-{rid}", "draft", date(2026, 1, 1), False,  # noqa: E731
+                                            round_id=rid, own=own)
+    groups = {"sign_agreement": [t("sign_agreement", 1, own=True), t("sign_agreement", 2)],
+              "score": [t("score", 1), t("score", 2)]}
+    own, rounds = by_round(groups)
+    assert [x.subject for x in own] == ["sign_agreement-1"]
+    assert list(rounds) == [2, 1]
+    assert {c: [x.subject for x in ts] for c, ts in rounds[1].items()} == {"score": ["score-1"]}
