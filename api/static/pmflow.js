@@ -142,7 +142,21 @@
     });
   }
 
+  // --- on a phone, long sections fold under their heading (a tap opens one) --------------------
+  function foldOnPhone(section) {
+    if (!window.matchMedia("(max-width: 600px)").matches) return;
+    var heading = section.querySelector("h2");
+    if (!heading) return;
+    var details = document.createElement("details"), summary = document.createElement("summary");
+    summary.appendChild(heading.cloneNode(true));
+    details.appendChild(summary);
+    while (heading.nextSibling) details.appendChild(heading.nextSibling);
+    heading.replaceWith(details);
+    if (section.querySelector(".error-summary, [aria-invalid=true]")) details.open = true;
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-collapsible]").forEach(foldOnPhone);
     document.querySelectorAll("select[data-follows-measure]").forEach(wireFollows);
     document.querySelectorAll("[data-job]").forEach(wireJob);
     document.querySelectorAll("form[method=post]:not([data-no-unsaved])").forEach(wireUnsaved);

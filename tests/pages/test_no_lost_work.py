@@ -154,3 +154,14 @@ def test_by_round_keeps_the_own_apart():
     assert [x.subject for x in own] == ["sign_agreement-1"]
     assert list(rounds) == [2, 1]
     assert {c: [x.subject for x in ts] for c, ts in rounds[1].items()} == {"score": ["score-1"]}
+
+
+def test_the_hr_dashboard_folds_its_sections_on_a_phone(site, as_user):
+    w = site.new_world()
+    hr = as_user("hr", w=w, width=360)
+    hr.goto(f"{site.url}/hr")
+    expect(hr.locator("[data-collapsible] details")).not_to_have_count(0)
+    height = hr.evaluate("document.documentElement.scrollHeight")
+    hr.locator("[data-collapsible] summary").first.click()  # a tap opens one
+    assert hr.evaluate("document.documentElement.scrollHeight") > height
+    shot(hr, "25-hr-phone")
