@@ -295,16 +295,20 @@ def render(request: Request, name: str, viewer: Viewer | None, status_code: int 
     return response
 
 
-_TEXT = re.compile(r"(<(script|style|textarea)\b.*?</\2>)|>([^<]+)<", re.S | re.I)
+_TEXT = re.compile(r"(<(script|style|textarea)\b.*?</\2>)|(<(\w+)[^>]*\bdata-keep-digits\b[^>]*>.*?</\4>)|>([^<]+)(?=<)",
+                   re.S | re.I)
+_ENTITY = re.compile(r"(&#?\w+;)")
 
 
 def thai_digits_in_text(html: str) -> str:
     """Every number a reader sees in Thai digits (the Thai-digits choice): text between tags
-    only, never attributes (form values stay as typed), scripts, styles or text areas."""
+    only, never attributes (form values stay as typed), character references, scripts, styles,
+    text areas or an element marked `data-keep-digits`."""
     def swap(m: re.Match) -> str:
-        if m.group(1):
-            return m.group(1)
-        return ">" + thai_digits(m.group(3)) + "<"
+        if m.group(1) or m.group(3):
+            return m.group(0)
+        parts = _ENTITY.split(m.group(5))
+        return ">" + "".join(p if _ENTITY.fullmatch(p) else thai_digits(p) for p in parts)
     return _TEXT.sub(swap, html)
 
 

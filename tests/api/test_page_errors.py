@@ -39,3 +39,5 @@ def test_english_mode_and_thai_digits(client, w, engine):
     assert 'name="version" value="1"' in page  # form values stay as they are posted
     assert thai_digits_in_text('<p>คะแนน 85.60</p><input value="12"><textarea>3</textarea>') == \
         '<p>คะแนน ๘๕.๖๐</p><input value="12"><textarea>3</textarea>'
+    assert thai_digits_in_text("<p>it&#39;s 5</p><a data-keep-digits>123</a>") == \
+        "<p>it&#39;s ๕</p><a data-keep-digits>123</a>"
