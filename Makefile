@@ -18,7 +18,7 @@ setup: $(STAMP) catalogues
 
 # The pages' translations, compiled once here (api/i18n.py only loads the .mo files).
 catalogues: $(CATALOGUES)
-api/locale/%/LC_MESSAGES/messages.mo: api/locale/%/LC_MESSAGES/messages.po $(STAMP)
+api/locale/%/LC_MESSAGES/messages.mo: api/locale/%/LC_MESSAGES/messages.po | $(RUN_STAMP)
 	$(BIN)/pybabel compile -i $< -o $@ -l $*
 
 # pg_dump / pg_restore / psql for the backup and restore test (PostgreSQL runs elsewhere).
@@ -31,6 +31,14 @@ pg-client:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# What running needs, not the test tools: `make run` installs pmflow without [dev].
+RUN_STAMP := $(VENV)/.run-stamp
+$(RUN_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	touch $(RUN_STAMP)
+
 # Debian's chromium for the page tests (Playwright drives it; it never downloads a browser).
 browser:
 	@{ test -x /usr/bin/chromium && test -d /usr/share/fonts/truetype/tlwg; } || { \
@@ -38,7 +46,7 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-thai-tlwg >/dev/null) \
 	  || echo "warning: could not install chromium; the page tests will skip"; }
 
-run: setup
+run: $(RUN_STAMP) catalogues
 	$(BIN)/pmflow db upgrade
 	$(BIN)/pmflow demo --if-empty
 	$(BIN)/pmflow serve --host 127.0.0.1 --port $${PORT:-8000}

@@ -50,11 +50,36 @@ def _out(message: str, problems: list[Problem] = (), **extra: Any) -> dict[str, 
     return {"message": message, "problems": [{"field": p.field, "th": p.th, "en": p.en} for p in problems], **extra}
 
 
-def error_body(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]:
+# What a 404 names, in Thai (the English is the name the code gives).
+WHAT_TH = {
+    "account": "บัญชีผู้ใช้", "appraisal": "แบบประเมิน", "case": "กรณีผู้มีผลการปฏิบัติงานต่ำ",
+    "committee": "คณะกรรมการ", "delivery": "การส่งข้อความ", "evidence": "หลักฐาน",
+    "inbox message": "ข้อความ", "org unit": "หน่วยงาน", "organisation": "ส่วนราชการ", "person": "บุคคล",
+    "policy version": "ฉบับนโยบาย", "role assignment": "การมอบบทบาท", "round": "รอบการประเมิน",
+    "appraisal event": "การดำเนินการของแบบประเมิน", "case event": "การดำเนินการของกรณี",
+    "job": "งานเบื้องหลัง", "page": "หน้า", "machine": "ตารางสถานะ",
+}
+
+
+def language(request: Request | None) -> str | None:
+    """'th' or 'en' when the request asks for one (Accept-Language, else the page cookie)."""
+    if request is None:
+        return None
+    asked = (request.headers.get("accept-language") or request.cookies.get("pmflow_lang") or "").strip().lower()
+    return "en" if asked.startswith("en") else "th" if asked.startswith("th") else None
+
+
+def not_found_texts(what: str, key: object) -> tuple[str, str]:
+    return f"ไม่พบ{WHAT_TH.get(what, what)} {key}", f"{what} {key} not found"
+
+
+def error_body(exc: Exception, lang: str | None = None) -> tuple[int, dict[str, Any], dict[str, str]]:
     """The status, body and headers for an error: the one mapping, also used to store
-    idempotent replies."""
+    idempotent replies. `lang` picks the message's language (both when None)."""
     if isinstance(exc, NotFound):
-        return 404, _out(str(exc), [Problem(exc.what, f"ไม่พบ {exc.what} {exc.key}", f"{exc.what} {exc.key} not found")]), {}
+        th, en = not_found_texts(exc.what, exc.key)
+        message = th if lang == "th" else en if lang == "en" else f"{th} / {en}"
+        return 404, _out(message, [Problem(exc.what, th, en)]), {}
     if isinstance(exc, NotAllowed):
         return 403, _out(str(exc)), {}
     if isinstance(exc, GuardFailed):
@@ -76,12 +101,43 @@ def error_body(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]:
     raise TypeError(exc)
 
 
+# A page (not /api/, not /static/) answers an error as a page, in the page's language.
+PAGE_TEXTS = {
+    403: ("ไม่มีสิทธิ์", "Not allowed", "ท่านไม่มีสิทธิ์ดำเนินการนี้", "You may not do this."),
+    404: ("ไม่พบหน้าที่ต้องการ", "Not found", "ไม่พบรายการนี้ หรือท่านไม่มีสิทธิ์เห็น",
+          "This item does not exist, or it is not yours to see."),
+    405: ("ไม่รองรับวิธีเรียกนี้", "Not supported", "หน้านี้ไม่รองรับการเรียกแบบนี้", "This page does not take this request."),
+    409: ("ข้อมูลถูกแก้ไขแล้ว", "Changed meanwhile", "มีผู้แก้ไขข้อมูลนี้แล้ว กรุณาโหลดใหม่",
+          "Someone changed this meanwhile: reload the page."),
+    422: ("ข้อมูลไม่ถูกต้อง", "Invalid request", "ที่อยู่หรือข้อมูลที่ส่งมาไม่ถูกต้อง", "The address or the data sent is not valid."),
+}
+
+
+def _is_page(request: Request) -> bool:
+    path = request.url.path
+    return not (path.startswith("/api/") or path.startswith("/static/") or path == "/health")
+
+
+def _page(request: Request, status: int, headers: dict[str, str] | None = None):  # noqa: ANN202
+    from api.pages.common import render  # the pages depend on this module, not the other way round
+
+    th, en, text_th, text_en = PAGE_TEXTS.get(status, ("ผิดพลาด", "Error", "เกิดข้อผิดพลาด", "Something went wrong."))
+    response = render(request, "error.html", None, status, code=status, title_th=th, title_en=en,
+                      text_th=text_th, text_en=text_en)
+    response.headers.update(headers or {})
+    return response
+
+
 def _respond(request: Request, exc: Exception) -> JSONResponse:
-    status, body, headers = error_body(exc)
+    status, body, headers = error_body(exc, language(request))
+    if _is_page(request) and status in PAGE_TEXTS:
+        return _page(request, status, headers)
     return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    if _is_page(request):
+        return _page(request, 422)
     errors = [dict(e) for e in exc.errors()]
     unreadable = [e for e in errors if e.get("type") == "json_invalid"]
     if unreadable:  # the body is not JSON at all: one problem, on the body
@@ -94,6 +150,8 @@ def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
 
 
 def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if _is_page(request) and exc.status_code in PAGE_TEXTS:
+        return _page(request, exc.status_code, getattr(exc, "headers", None))
     th = {404: "ไม่พบ", 405: "ไม่รองรับวิธีเรียกนี้", 401: "ต้องลงชื่อเข้าใช้", 403: "ไม่มีสิทธิ์",
           413: "ข้อมูลใหญ่เกินไป"}.get(exc.status_code, "ผิดพลาด")
     en = str(exc.detail)
@@ -101,7 +159,13 @@ def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     headers = dict(getattr(exc, "headers", None) or {})
     if exc.status_code == 405:  # every method the path answers, not only those of one route
         headers["Allow"] = ", ".join(_allowed_methods(request)) or headers.get("Allow", "")
-    return JSONResponse(_out(f"{th} / {en}", problems), status_code=exc.status_code, headers=headers or None)
+    message = f"{th} / {en}"
+    if exc.status_code == 404:
+        th, en = not_found_texts("page", request.url.path)
+        problems = [Problem("path", th, en)]
+        lang = language(request)
+        message = th if lang == "th" else en if lang == "en" else f"{th} / {en}"
+    return JSONResponse(_out(message, problems), status_code=exc.status_code, headers=headers or None)
 
 
 def _routes(routes: Any) -> Any:

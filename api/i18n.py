@@ -79,6 +79,13 @@ def format_date(day: date | None, locale: str, *, digits: str = "arabic") -> str
     return en_date(day)
 
 
+def fiscal_year(year_be: int | None, locale: str) -> str:
+    """A fiscal year in the reader's era: B.E. in Thai (2569), C.E. in English (2026)."""
+    if year_be is None:
+        return ""
+    return str(year_be - 543) if locale == "en" else str(year_be)
+
+
 def bilingual(th: str, en: str, locale: str) -> str:
     """Pick the reader's half of a Thai/English pair (domain errors and data carry both)."""
     return en if locale == "en" and en else th

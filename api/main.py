@@ -56,6 +56,11 @@ def _include_routers(app: FastAPI) -> None:
               policies.router, rounds.router, committees.router, cases.router, reports.router, roster.router,
               tasks.router, org_policy.router):
         app.include_router(r)
+    from api.routes import jobs, machines  # the machine tables as data; background jobs
+    app.include_router(machines.router)
+    app.include_router(jobs.router)
+    from api import openapi_events  # one documented operation per event
+    openapi_events.install(app)
     pages.install(app)  # /static and the web pages
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
 T = TypeVar("T")
 
@@ -14,7 +14,12 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
 
 
-UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
+def _z(value: datetime) -> str:
+    # The one serialiser: every timestamp leaves the API in UTC, ending in Z.
+    return _utc(value).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace(".000000Z", "Z")
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_utc), PlainSerializer(_z, return_type=str, when_used="json")]
 
 
 class Page(BaseModel, Generic[T]):
@@ -65,6 +70,33 @@ class HistoryEvent(BaseModel):
     payload: dict[str, Any]
     reason: str
     hash: str
+
+
+class ProblemText(BaseModel):
+    field: str = Field(examples=["signatures"])
+    th: str = Field(examples=["ยังไม่ได้ลงนาม: ผู้รับการประเมิน"])
+    en: str = Field(examples=["not yet signed by: appraisee"])
+
+
+class NextStepOut(BaseModel):
+    """One event the caller may fire now, and whether it would succeed."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"event": "agree", "ready": False, "problems": [
+            {"field": "signatures", "th": "ยังไม่ได้ลงนาม: ผู้รับการประเมิน", "en": "not yet signed by: appraisee"}],
+         "inputs": []},
+        {"event": "review_progress", "ready": True, "problems": [],
+         "inputs": [{"field": "note", "th": "ต้องบันทึกผลการติดตาม", "en": "a progress note is required"}]}]})
+    event: str
+    ready: bool = Field(description="every guard holds on what is recorded now")
+    problems: list[ProblemText] = Field(description="what the guards would refuse now (empty when ready)")
+    inputs: list[ProblemText] = Field(description="payload keys the event needs from the caller")
+
+
+def next_steps_out(steps) -> list[NextStepOut]:  # noqa: ANN001
+    return [NextStepOut(event=s.event, ready=s.ready,
+                        problems=[ProblemText(field=p.field, th=p.th, en=p.en) for p in s.problems],
+                        inputs=[ProblemText(field=p.field, th=p.th, en=p.en) for p in s.inputs]) for s in steps]
 
 
 # --- appraisals ---------------------------------------------------------------------------------
@@ -156,3 +188,5 @@ class AppraisalOut(AppraisalSummary):
     competencies: list[CompetencyOut]
     signatures: list[SignatureOut]
     progress_notes: list[NoteOut]
+    next_steps: list[NextStepOut] = Field(default_factory=list, description=(
+        "each event in available_events with `ready` and, when not ready, the problems its guards report now"))

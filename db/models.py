@@ -436,3 +436,27 @@ class Event(SQLModel, table=True):
     reason: str = Field(default="", sa_type=Text)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+
+
+class Job(SQLModel, table=True):
+    """Long work run in the background (a round's forms, a large report): its state, progress
+    and, when done, its result to download. `owner` names the process that runs it, so a job
+    whose process is gone is marked interrupted rather than left running."""
+
+    __tablename__ = "job"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=40)  # "round_forms"
+    account_id: Optional[int] = Field(default=None, foreign_key="account.id", index=True)
+    round_id: Optional[int] = Field(default=None, foreign_key="round.id")
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    state: str = Field(default="queued", max_length=16)  # queued | running | done | failed | interrupted
+    done: int = 0
+    total: int = 0
+    message: str = Field(default="", max_length=2000)
+    owner: str = Field(default="", max_length=120)
+    result: Optional[bytes] = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    result_name: str = Field(default="", max_length=200)
+    result_type: str = Field(default="", max_length=100)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+    finished_at: Optional[datetime] = Field(default=None, sa_type=DateTime(timezone=True))

@@ -8,7 +8,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
@@ -78,6 +78,13 @@ class ScoreIn(_In):
     kpi_levels: list[int | None] | None = Field(None, max_length=50)
     competency_scores: list[int | None] | None = Field(None, max_length=30)
     development_plan: str | None = Field(None, max_length=8000)
+
+    @model_validator(mode="after")
+    def _something(self) -> "ScoreIn":
+        if self.kpi_levels is None and self.competency_scores is None and self.development_plan is None:
+            raise ValueError("give kpi_levels, competency_scores or development_plan "
+                             "(ต้องระบุ kpi_levels, competency_scores หรือ development_plan)")
+        return self
 
     @field_validator("kpi_levels")
     @classmethod
@@ -431,6 +438,6 @@ READS = {
 def kind() -> engine.Kind:
     """The appraisal kind, built by `workflow.kinds` (which also wires its hooks)."""
     return engine.Kind(name="appraisal", table=Appraisal, machine=MACHINE, snapshot=snapshot,
-                       validate=validate, changes=CHANGES, reads=READS, roles=roles)
+                       validate=validate, payloads=PAYLOADS, default_payload=_In, changes=CHANGES, reads=READS, roles=roles)
 
 

@@ -440,7 +440,7 @@ def open_case(raw: Raw, a: Any, policy: Any, now: Any) -> int:
 def kind() -> engine.Kind:
     """The low-performer case kind, built by `workflow.kinds`."""
     return engine.Kind(name="case", table=LowPerformerCase, machine=MACHINE, snapshot=snapshot,
-                       validate=validate, changes=CHANGES, reads=READS, roles=roles,
+                       validate=validate, payloads=PAYLOADS, default_payload=_In, changes=CHANGES, reads=READS, roles=roles,
                        on_enter={"escalated": [on_escalated]})
 
 

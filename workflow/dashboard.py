@@ -10,10 +10,11 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlmodel import Session
 
-from db.models import Milestone, OrgUnit, Round
+from db.models import Appraisal, Milestone, OrgUnit, Round
 from workflow import cases, progress, queries, rounds
 from workflow.access import Actor
 from workflow.calendar import round_of
+from workflow.machines.appraisal import OPEN_STATES
 
 OVERDUE_LIMIT = 200  # the overdue list shows this many; the total is counted in full
 
@@ -61,9 +62,14 @@ class Dashboard:
 
 
 def hr_dashboard(session: Session, actor: Actor, round_id: int | None, today: date) -> Dashboard:
-    """The chosen round (or the newest) as HR follows it."""
+    """The chosen round (or else the newest that still has work, or else the newest) as HR
+    follows it."""
     followed = hr_rounds(session, actor)
-    chosen = next(((r, o) for r, o in followed if r.id == round_id), followed[0] if followed else None)
+    chosen = next(((r, o) for r, o in followed if r.id == round_id), None) if round_id else None
+    if chosen is None and followed:
+        busy = set(session.execute(select(Appraisal.round_id).where(
+            Appraisal.round_id.in_([r.id for r, _ in followed]), Appraisal.state.in_(OPEN_STATES)).distinct()).scalars())
+        chosen = next(((r, o) for r, o in followed if r.id in busy), followed[0])
     out = Dashboard(followed, chosen, openable_orgs(session, actor), *round_of(today))
     if chosen:
         rnd = chosen[0]

@@ -103,6 +103,10 @@ class Kind:
     # Reads the row, the caller's roles and the guards' facts; lock=False for a look without writing.
     snapshot: Callable[..., Snapshot | None]
     validate: Callable[[str, Mapping[str, Any]], dict[str, Any]]
+    # Each event's payload shape, and the shape of events with none of their own (documents
+    # the API, tells next steps what a caller must send).
+    payloads: Mapping[str, type[BaseModel]] = field(default_factory=dict)
+    default_payload: type[BaseModel] = BaseModel
     changes: Mapping[str, PureEffect] = field(default_factory=dict)
     # Reads an event needs beyond the snapshot, decided by its payload (who is the new
     # evaluator?): run before the effect, which stays pure and gets the answer as `env.inputs`.
@@ -134,10 +138,11 @@ def payload_validator(shapes: Mapping[str, type[BaseModel]],
     """A kind's `validate`: each event's payload checked against its pydantic shape; every
     problem named by its field (``payload.kpis[0].weight``)."""
     def check(event: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        shape = shapes.get(event, default)
         try:
-            return shapes.get(event, default).model_validate(payload).model_dump(mode="json", exclude_none=True)
+            return shape.model_validate(payload).model_dump(mode="json", exclude_none=True)
         except ValidationError as exc:
-            raise InvalidInput(problems_from_pydantic(exc.errors(), "payload")) from None
+            raise InvalidInput(problems_from_pydantic(exc.errors(), "payload", shape)) from None
 
     @lru_cache(maxsize=None)
     def empty(event: str) -> Mapping[str, Any] | InvalidInput:

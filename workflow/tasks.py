@@ -40,6 +40,8 @@ class Task:
     due: date | None
     overdue: bool
     detail: str = ""
+    round_id: int | None = None
+    own: bool = False  # the caller's own appraisal (not one of their staff's)
 
 
 def _candidates(session: Session, actor: Actor, committee: frozenset[int]) -> list[tuple[Appraisal, str]]:
@@ -99,7 +101,8 @@ def _appraisal_tasks(session: Session, actor: Actor, today: date) -> list[Task]:
         day = due.get((a.round_id, STATE_DEADLINE.get(a.state, "")))
         for who, item in items:
             if who == me and item.action in ACTIONS:
-                out.append(Task(item.action, item.link, name, a.state, day, day is not None and day < today))
+                out.append(Task(item.action, item.link, name, a.state, day, day is not None and day < today,
+                                round_id=a.round_id, own=a.person_id == me))
     return out
 
 
@@ -127,7 +130,7 @@ def _case_tasks(session: Session, actor: Actor, today: date) -> list[Task]:
             continue
         day = due.get((c.round_id, LOW_PERFORMER_REPORT))
         out.append(Task(pending.CASE_MEASURE, f"/cases/{c.id}", names.get(c.person_id, ""), c.state,
-                        day, day is not None and day < today))
+                        day, day is not None and day < today, round_id=c.round_id, own=c.person_id == actor.person_id))
     return out
 
 
@@ -139,6 +142,18 @@ def my_tasks(session: Session, actor: Actor, today: date) -> dict[str, list[Task
         groups[task.action].append(task)
     return {code: sorted(groups[code], key=lambda t: (not t.overdue, t.due or date.max, t.subject))
             for code in ACTIONS if groups.get(code)}
+
+
+def by_round(groups: dict[str, list[Task]]) -> tuple[list[Task], dict[int | None, dict[str, list[Task]]]]:
+    """The caller's own tasks apart, and the rest by round (newest round id first), each round's
+    tasks by action as `my_tasks` orders them."""
+    own = [t for ts in groups.values() for t in ts if t.own]
+    rounds: dict[int | None, dict[str, list[Task]]] = {}
+    for code, ts in groups.items():
+        for t in ts:
+            if not t.own:
+                rounds.setdefault(t.round_id, {}).setdefault(code, []).append(t)
+    return own, dict(sorted(rounds.items(), key=lambda kv: -(kv[0] or 0)))
 
 
 def my_appraisals(session: Session, actor: Actor) -> list[tuple[Appraisal, Round]]:

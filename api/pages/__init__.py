@@ -9,15 +9,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from api.pages import appraisal, auth, cases, committee, hr, policy, tasks
+from api.pages import announce, appraisal, auth, cases, committee, hr, jobs, policy, tasks
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, tasks, appraisal, committee, hr, policy, cases):
+for module in (auth, tasks, appraisal, committee, hr, policy, cases, announce, jobs):
     router.include_router(module.router)
+
+
+@router.get("/favicon.ico")
+def favicon() -> FileResponse:
+    return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
 
 
 def install(app: FastAPI) -> None:

@@ -131,6 +131,23 @@ def field_mapper(kpi_index: list[int]) -> Callable[[str], str | None]:
     return to_form
 
 
+# Buttons of the agreement form that save what is typed first, then do their own event.
+THEN_EVENTS = ("sign_agreement", "agree")
+
+
+def agreement_changed(payload: dict[str, Any], kpis: list[Any], comps: list[Any]) -> bool:
+    """Whether the agreement form differs from what is recorded (saving an unchanged form would
+    start a new revision and void the signatures already given)."""
+    def kpi_key(k: Any) -> tuple:
+        get = (lambda n, d=None: k.get(n, d)) if isinstance(k, dict) else (lambda n, d=None: getattr(k, n, d))
+        return (str(get("title") or "").strip(), get("source") or "role", str(get("weight")),
+                tuple(get("level_descriptions") or ()), str(get("evidence") or "").strip())
+    if [kpi_key(k) for k in payload.get("kpis", [])] != [kpi_key(k) for k in kpis]:
+        return True
+    levels = [str(c.get("expected_level")) for c in payload.get("competencies", [])]
+    return levels != [str(c.expected_level) for c in comps][:len(levels)]
+
+
 # --- the page ---------------------------------------------------------------------------------
 @dataclass
 class KpiRow:
@@ -175,10 +192,13 @@ def page_context(session: Session, viewer: Viewer, v: AppraisalDetail, lang: str
     rating = next((b for b in policy.bands_of(a.staff_type) if b.code == a.rating_code), None)
     people = hand_over_candidates(session, a, v.unit) if "hand_over" in events else []
     score_form = form if (form is not None and errors.form == "score") else None
+    returned = v.history[-1] if (v.history and a.state == "evaluated"
+                                 and v.history[-1].event == "return_to_evaluator") else None
     return {
         "a": a, "person": v.person, "unit": v.unit, "rnd": v.round, "evaluator": v.evaluator, "superior": v.superior,
         "roles": sorted(v.roles), "kpis": kpis, "comps": comps, "rows": rows, "editing": editing, "events": events,
         "form_events": FORM_EVENTS, "signatures": v.signatures, "notes": v.notes, "history": v.history,
+        "returned": returned,
         "policy": policy, "bands": [{"min": str(b.min), "th": b.th, "en": b.en} for b in policy.bands_of(a.staff_type)],
         "rating": rating, "working": working, "weight_total": sum(_as_weight(r.weight) for r in rows), "sources": SOURCES, "scale": COMPETENCY_SCALE, "levels": LEVELS,
         "people": people, "errors": errors, "form": form or {}, "score_form": score_form,
@@ -216,11 +236,20 @@ def appraisal_event(request: Request, appraisal_id: int, event: str, viewer: Vie
     except NotFound:
         return not_found(request, viewer)
     comps = competencies_of(session, a.id)
-    kpi_count = len(kpis_of(session, a.id))
-    payload, kpi_index = payload_for(event, form, kpi_count, comps)
+    kpis = kpis_of(session, a.id)
+    payload, kpi_index = payload_for(event, form, len(kpis), comps)
+    then = form.get("then") if event in ("edit_agreement", "change_kpis") else None
+    then = then if then in THEN_EVENTS else None
     try:
         version = required_version(session, "appraisal", a.id, form_version(form), viewer.actor)
-        engine.fire(session, "appraisal", a.id, event, viewer.actor, expected_version=version, payload=payload)
+        if then is None or agreement_changed(payload, kpis, comps):
+            # what is typed is saved first, whichever button was pressed
+            fired = engine.fire(session, "appraisal", a.id, event, viewer.actor, expected_version=version,
+                                payload=payload)
+            version = fired.version
+        if then is not None:
+            event = then
+            engine.fire(session, "appraisal", a.id, then, viewer.actor, expected_version=version)
     except WorkflowError as exc:
         session.rollback()
         errors = errors_from(exc, event, field_mapper(kpi_index))

@@ -43,10 +43,32 @@ def _context(session: Session, viewer: Viewer, case_id: int, errors: FormErrors 
     c = cases.get_case(session, viewer.actor, case_id)
     out = cases.case_out(session, viewer.actor, c)
     events = [e for e in out["available_events"] if e not in SYSTEM_EVENTS]
+    statuses = {m["kind"]: m["status"] for m in out["measures"]}
+    current = c.state if c.state in statuses else next(
+        (m for m in MEASURES if statuses.get(m) in ("not_started", "in_progress")), MEASURES[0])
     return {"c": out, "row": c, "events": events, "history": audit.history(session, "case", c.id),
+                "trigger": _trigger(session, c.appraisal_id), "current_measure": current,
+                "measure_statuses": statuses,
                 "errors": errors or FormErrors(), "form": form or {},
                 "statuses": ("not_started", "in_progress", "done"),
                 "measure_kinds": MEASURES}
+
+
+def _trigger(session: Session, appraisal_id: int) -> dict[str, Any] | None:
+    """The appraisal that opened the case: whose, which round, its result and rating."""
+    from db.models import Appraisal, Person, Round
+    from workflow.rounds import policy_of_round
+
+    a = session.get(Appraisal, appraisal_id)
+    if a is None:
+        return None
+    person, rnd = session.get(Person, a.person_id), session.get(Round, a.round_id)
+    band = next((b for b in policy_of_round(session, a.round_id).bands_of(a.staff_type) if b.code == a.rating_code),
+                None)
+    return {"id": a.id, "name_th": person.name_th, "name_en": person.name_en or person.name_th,
+            "round": f"{rnd.number}/{rnd.fiscal_year}",
+            "total": None if a.total_percent is None else f"{a.total_percent:.2f}",
+            "rating_th": band.th if band else (a.rating_code or ""), "rating_en": band.en if band else (a.rating_code or "")}
 
 
 @router.get("/cases/{case_id}")

@@ -26,7 +26,7 @@ def stacked_bars(groups: Sequence[dict[str, Any]], bands: Sequence[dict[str, str
     legend_h = ly + 22
     height = legend_h + len(groups) * (label_h + bar_h + gap) + 4
     parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height:.0f}" role="img" '
-              f'aria-label="{escape(title)}" font-family="{FONT}" font-size="13">')]
+              f'aria-label="{escape(title)}" font-family="{FONT}" font-size="15">')]
     for x, ly, i, name in legend:
         parts.append(f'<rect x="{x:.0f}" y="{ly:.0f}" width="12" height="12" fill="{PALETTE[i % len(PALETTE)]}"/>'
                      f'<text x="{x + 16:.0f}" y="{ly + 11:.0f}">{escape(name)}</text>')

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -28,7 +29,7 @@ from starlette.routing import NoMatchFound
 from api import i18n
 from api.deps import SAFE_METHODS, SessionDep, SettingsDep, _csrf_given
 from db.models import Account, OrgUnit, Person, RoleAssignment
-from workflow import auth_service
+from workflow import auth_service, labels
 from workflow.access import Actor
 from workflow.calendar import BANGKOK, thai_digits
 from workflow.errors import (
@@ -90,9 +91,35 @@ def _when(ctx: Mapping[str, Any], at: datetime | None) -> str:
     return f"{day} {thai_digits(clock) if digits == 'thai' and ctx.get('lang') == 'th' else clock}"
 
 
+def _field(x: Any, key: str) -> Any:
+    return x.get(key) if isinstance(x, Mapping) else getattr(x, key, None)
+
+
+@pass_context
+def _name(ctx: Mapping[str, Any], x: Any) -> str:
+    """A person's, unit's, committee's or measure's name in the reader's language, where the
+    data has it (Thai otherwise)."""
+    if x is None:
+        return ""
+    lang = ctx.get("lang", i18n.DEFAULT_LOCALE)
+    if _field(x, "kind") in labels.MEASURES:  # a measure: its words are in workflow.labels
+        return labels.label(labels.MEASURES, _field(x, "kind"), lang)
+    return i18n.bilingual(_field(x, "name_th") or "", _field(x, "name_en") or "", lang)
+
+
+@pass_context
+def _measure_status(ctx: Mapping[str, Any], m: Any) -> str:
+    return labels.label(labels.MEASURE_STATUSES, _field(m, "status"), ctx.get("lang", i18n.DEFAULT_LOCALE))
+
+
+@pass_context
+def _fy(ctx: Mapping[str, Any], year: int | None) -> str:
+    return i18n.fiscal_year(year, ctx.get("lang", i18n.DEFAULT_LOCALE))
+
+
 env.globals.update(_=_gettext, gettext=_gettext, state_label=_state, event_label=_event,
-                   role_label=_role, pick=_pick)
-env.filters.update(thaidate=_date, when=_when, tojson_attr=lambda v: json.dumps(v, ensure_ascii=False, default=str))
+                   role_label=_role, pick=_pick, measure_status=_measure_status)
+env.filters.update(thaidate=_date, when=_when, name=_name, fy=_fy, tojson_attr=lambda v: json.dumps(v, ensure_ascii=False, default=str))
 
 
 @dataclass(frozen=True)
@@ -259,10 +286,30 @@ def render(request: Request, name: str, viewer: Viewer | None, status_code: int 
     response = templates.TemplateResponse(request, name, {"viewer": viewer, "lang": lang, "digits": digits,
                                                           **context},
                                           status_code=status_code)
+    if digits == "thai" and lang == "th":
+        response.body = thai_digits_in_text(response.body.decode("utf-8")).encode("utf-8")
+        response.headers["content-length"] = str(len(response.body))
     response.headers.update(SECURITY_HEADERS)
     if viewer is not None:
         response.headers["Cache-Control"] = "no-store"  # personal pages stay out of shared caches
     return response
+
+
+_TEXT = re.compile(r"(<(script|style|textarea)\b.*?</\2>)|(<(\w+)[^>]*\bdata-keep-digits\b[^>]*>.*?</\4>)|>([^<]+)(?=<)",
+                   re.S | re.I)
+_ENTITY = re.compile(r"(&#?\w+;)")
+
+
+def thai_digits_in_text(html: str) -> str:
+    """Every number a reader sees in Thai digits (the Thai-digits choice): text between tags
+    only, never attributes (form values stay as typed), character references, scripts, styles,
+    text areas or an element marked `data-keep-digits`."""
+    def swap(m: re.Match) -> str:
+        if m.group(1) or m.group(3):
+            return m.group(0)
+        parts = _ENTITY.split(m.group(5))
+        return ">" + "".join(p if _ENTITY.fullmatch(p) else thai_digits(p) for p in parts)
+    return _TEXT.sub(swap, html)
 
 
 def not_found(request: Request, viewer: Viewer | None) -> HTMLResponse:

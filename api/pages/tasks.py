@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api.deps import SessionDep
 from api.pages.common import FormDep, ViewerDep, lang_of, render
+from db.models import Round
 from workflow import labels, tasks
 from workflow.calendar import today
 from workflow.notifications import inbox as inbox_service
@@ -23,7 +24,10 @@ def tasks_page(request: Request, viewer: ViewerDep, session: SessionDep) -> Resp
     lang = lang_of(request, viewer)
     titles = {code: labels.label(labels.ACTIONS, code, lang) for code in groups}
     inbox, _, unread = inbox_service.messages(session, actor, limit=20)
+    own, rounds = tasks.by_round(groups)
+    round_rows = {rid: session.get(Round, rid) for rid in rounds if rid is not None}
     return render(request, "tasks.html", viewer, active="tasks", groups=groups, group_titles=titles,
+                  own=own, rounds=rounds, round_rows=round_rows,
                   inbox=inbox, unread=unread, mine=tasks.my_appraisals(session, actor), today=day)
 
 

@@ -25,11 +25,13 @@ from api.schemas import (
     Page,
     PersonRef,
     SignatureOut,
+    next_steps_out,
 )
 from db.models import Appraisal
 from workflow import appraisal_detail, audit, queries
 from workflow.appraisal_detail import AppraisalDetail
 from workflow.machines.appraisal import MACHINE, STATES
+from workflow.next_steps import NextStep, next_steps
 
 router = APIRouter(prefix="/api/v1", tags=["appraisals"])
 State = Literal[tuple(STATES)]  # type: ignore[valid-type]
@@ -50,7 +52,7 @@ def _summary_fields(a: Appraisal, person: PersonRef, roles: frozenset[str], avai
                 roles=sorted(roles), available_events=available)
 
 
-def appraisal_out(v: AppraisalDetail) -> AppraisalOut:
+def appraisal_out(v: AppraisalDetail, steps: list[NextStep] = ()) -> AppraisalOut:
     """Everything about one appraisal the caller may see (`workflow.appraisal_detail`, as the page shows it)."""
     a, p = v.appraisal, v.person
     return AppraisalOut(
@@ -66,6 +68,7 @@ def appraisal_out(v: AppraisalDetail) -> AppraisalOut:
         competencies=[CompetencyOut.model_validate(c, from_attributes=True) for c in v.competencies],
         signatures=[SignatureOut.model_validate(s, from_attributes=True) for s in v.signatures],
         progress_notes=[NoteOut.model_validate(n.note, from_attributes=True) for n in v.notes],
+        next_steps=next_steps_out(steps),
     )
 
 
@@ -98,7 +101,8 @@ def list_appraisals(
 @router.get("/appraisals/{appraisal_id}", response_model=AppraisalOut, responses=responses(401, 404, 422),
             summary="One appraisal with its KPIs, competencies, scores and signatures")
 def get_appraisal(appraisal_id: AppraisalId, session: SessionDep, actor: ActorDep) -> AppraisalOut:
-    return appraisal_out(appraisal_detail.detail(session, actor, appraisal_id))
+    v = appraisal_detail.detail(session, actor, appraisal_id)
+    return appraisal_out(v, next_steps(session, "appraisal", v.appraisal, actor))
 
 
 def history_out(session: Session, kind: str, entity_id: int) -> list[HistoryEvent]:

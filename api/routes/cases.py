@@ -11,9 +11,10 @@ from pydantic import BaseModel, Field
 from api.deps import ActorDep, SessionDep
 from api.errors import responses
 from api.routes import events
-from api.schemas import EventIn, EventResult, HistoryEvent
-from workflow import audit, cases
+from api.schemas import EventIn, EventResult, HistoryEvent, NextStepOut, Page, UtcDateTime, next_steps_out
+from workflow import cases
 from workflow.machines.low_performer import MACHINE, STATES
+from workflow.next_steps import next_steps
 
 router = APIRouter(prefix="/api/v1", tags=["low-performer cases"])
 CaseId = Annotated[int, Path(ge=1, le=2**31 - 1, description="case id")]
@@ -66,18 +67,26 @@ class CaseOut(BaseModel):
     measures: list[MeasureOut]
     evidence: list[EvidenceOut]
     commitment_signed_by: list[str]
-    updated_at: str | None
+    updated_at: UtcDateTime | None
+    next_steps: list[NextStepOut] = Field(default_factory=list, description=(
+        "each event in available_events with `ready` and, when not ready, the problems its guards report now"))
 
 
 def _out(session, actor, c) -> dict[str, Any]:  # noqa: ANN001
-    return cases.case_out(session, actor, c)
+    return {**cases.case_out(session, actor, c), "updated_at": c.updated_at,
+            "next_steps": next_steps_out(next_steps(session, "case", c, actor))}
 
 
-@router.get("/cases", response_model=list[CaseOut], responses=responses(401, 422),
+@router.get("/cases", response_model=Page[CaseOut], responses=responses(401, 422),
             summary="Low-performer cases the caller may see / กรณีผู้มีผลการปฏิบัติงานต่ำ")
 def list_cases(session: SessionDep, actor: ActorDep, round_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-               state: State | None = None) -> list[dict[str, Any]]:
-    return [_out(session, actor, c) for c in cases.list_cases(session, actor, round_id=round_id, state=state)]
+               state: State | None = None,
+               limit: Annotated[int, Query(ge=1, le=200)] = 50,
+               offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Page[CaseOut]:
+    found = cases.list_cases(session, actor, round_id=round_id, state=state)
+    items = [CaseOut.model_validate(_out(session, actor, c)) for c in found[offset:offset + limit]]
+    return Page[CaseOut](items=items, total=len(found), limit=limit, offset=offset,
+                         next_after=items[-1].id if len(items) == limit else None)
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut, responses=responses(401, 404, 422))
@@ -89,14 +98,11 @@ def get_case(case_id: CaseId, session: SessionDep, actor: ActorDep) -> JSONRespo
 
 @router.get("/cases/{case_id}/history", response_model=list[HistoryEvent], responses=responses(401, 404, 422),
             summary="The case's event history (hash-chained)")
-def case_history(case_id: CaseId, session: SessionDep, actor: ActorDep) -> list[dict[str, Any]]:
-    import json
+def case_history(case_id: CaseId, session: SessionDep, actor: ActorDep) -> list[HistoryEvent]:
+    from api.routes.appraisals import history_out
 
     cases.get_case(session, actor, case_id)
-    return [{"seq": e.seq, "event": e.event, "from_state": e.from_state, "to_state": e.to_state,
-             "actor": e.actor, "actor_account_id": e.actor_account_id, "at": e.at,
-             "payload": json.loads(e.payload or "{}"), "reason": e.reason, "hash": e.hash}
-            for e in audit.history(session, "case", case_id)]
+    return history_out(session, "case", case_id)
 
 
 @router.post("/cases/{case_id}/events/{event}", response_model=EventResult, responses=events.EVENT_RESPONSES,

@@ -87,7 +87,79 @@
     });
   }
 
+  // --- typed work is never lost: a page with unsaved input warns before leaving ---------------
+  var dirty = false;
+  function wireUnsaved(form) {
+    form.addEventListener("input", function () { dirty = true; });
+    form.addEventListener("change", function (e) { if (e.target.name !== "ids") dirty = true; });
+  }
+  window.addEventListener("beforeunload", function (e) {
+    if (!dirty) return;
+    e.preventDefault();
+    e.returnValue = "";
+  });
+
+  // --- an irreversible action asks once: data-confirm on its button or form ------------------
+  function confirmText(form, submitter) {
+    var el = (submitter && submitter.dataset.confirm) ? submitter : form;
+    var text = el.dataset.confirm;
+    if (!text) return null;
+    var count = form.querySelectorAll("input[name=ids]:checked").length;
+    return text.replace("{n}", String(count));
+  }
+
+  document.addEventListener("submit", function (e) {
+    var text = confirmText(e.target, e.submitter);
+    if (text !== null && !window.confirm(text)) { e.preventDefault(); return; }
+    dirty = false; // the form is being saved
+  });
+
+  // --- a background job: follow its progress, then offer the download ---------------------------
+  function wireJob(box) {
+    var id = box.dataset.job, bar = box.querySelector("progress"), pct = box.querySelector("[data-job-percent]"),
+        status = box.querySelector("[data-job-status]"), link = box.querySelector("[data-job-download]");
+    function poll() {
+      fetch("/api/v1/jobs/" + id, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+        .then(function (r) { return r.json(); })
+        .then(function (job) {
+          bar.value = job.progress; pct.textContent = String(job.progress);
+          box.dataset.jobState = job.state;
+          if (job.state === "queued" || job.state === "running") { setTimeout(poll, 1000); return; }
+          window.location.reload(); // the page says done, failed or interrupted in the user's language
+        })
+        .catch(function () { setTimeout(poll, 3000); });
+    }
+    if (box.dataset.jobState === "queued" || box.dataset.jobState === "running") setTimeout(poll, 1000);
+  }
+
+  // --- a measure's status list starts at that measure's current status ------------------------
+  function wireFollows(status) {
+    var measure = document.getElementById(status.dataset.followsMeasure);
+    if (!measure) return;
+    measure.addEventListener("change", function () {
+      var current = measure.options[measure.selectedIndex].dataset.status;
+      if (status.querySelector('option[value="' + current + '"]')) status.value = current;
+    });
+  }
+
+  // --- on a phone, long sections fold under their heading (a tap opens one) --------------------
+  function foldOnPhone(section) {
+    if (!window.matchMedia("(max-width: 600px)").matches) return;
+    var heading = section.querySelector("h2");
+    if (!heading) return;
+    var details = document.createElement("details"), summary = document.createElement("summary");
+    summary.appendChild(heading.cloneNode(true));
+    details.appendChild(summary);
+    while (heading.nextSibling) details.appendChild(heading.nextSibling);
+    heading.replaceWith(details);
+    if (section.querySelector(".error-summary, [aria-invalid=true]")) details.open = true;
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-collapsible]").forEach(foldOnPhone);
+    document.querySelectorAll("select[data-follows-measure]").forEach(wireFollows);
+    document.querySelectorAll("[data-job]").forEach(wireJob);
+    document.querySelectorAll("form[method=post]:not([data-no-unsaved])").forEach(wireUnsaved);
     document.querySelectorAll("form[data-agreement]").forEach(wireAgreement);
     document.querySelectorAll("form[data-scoring]").forEach(wireScoring);
     document.querySelectorAll("input[data-select-all]").forEach(wireSelectAll);

@@ -19,13 +19,13 @@ def _low(engine, w, who="appraisee", until="announced"):
 def test_a_case_over_http(client, w, as_, engine):
     aid = _low(engine, w)
     r = client.get("/api/v1/cases", headers=as_("hr"))
-    assert r.status_code == 200 and len(r.json()) == 1
-    case = r.json()[0]
+    assert r.status_code == 200 and r.json()["total"] == 1
+    case = r.json()["items"][0]
     assert case["appraisal_id"] == aid and case["state"] == "opened" and case["version"] == 1
     assert "agree_plan" in case["available_events"]
     cid = case["id"]
     assert client.get(f"/api/v1/cases/{cid}", headers=as_("stranger")).status_code == 404
-    assert client.get("/api/v1/cases", headers=as_("stranger")).json() == []
+    assert client.get("/api/v1/cases", headers=as_("stranger")).json()["items"] == []
 
     plan = {"payload": {"weakness_analysis": "ขาดทักษะ", "development_plan": "สอนงาน"}}
     r = client.post(f"/api/v1/cases/{cid}/events/sign_plan", headers={**as_("evaluator"), "If-Match": '"1"'},

@@ -91,6 +91,9 @@ def as_user(browser, site):
         contexts.append(ctx)
         page = ctx.new_page()
         page.set_default_timeout(15000)
+        # Irreversible actions ask once (window.confirm): accept, and keep what was asked.
+        page.dialogs = []
+        page.on("dialog", lambda d: (page.dialogs.append(d.message), d.accept()))
         if lang:
             page.goto(f"{site.url}/lang/{lang}?next=/login")
         page.goto(f"{site.url}/login")

@@ -54,6 +54,9 @@ def _sample(kind: str, locale: str):  # noqa: ANN202
     return Digest(me, "reminder", m, "-7@2026-03-21", items, days_before=7)
 
 
+PREVIEW_KINDS = ("reminder", "overdue", "escalation")
+
+
 @notify_app.command("preview")
 def preview(kind: str = typer.Option("reminder", help="reminder | overdue | escalation"),
             locale: str = typer.Option("th", help="th | en"),
@@ -65,6 +68,12 @@ def preview(kind: str = typer.Option("reminder", help="reminder | overdue | esca
     from workflow.notifications.render import render
     from workflow.settings import get_settings
 
+    for option, value, allowed in (("--kind", kind, PREVIEW_KINDS), ("--locale", locale, ("th", "en")),
+                                   ("--digits", digits, ("arabic", "thai"))):
+        if value not in allowed:
+            typer.secho(f"{option} ต้องเป็น {' | '.join(allowed)} / {option} must be one of {', '.join(allowed)}"
+                        f" (got {value!r})", fg=typer.colors.RED, err=True)
+            raise typer.Exit(code=2)
     if milestone is not None and person is not None:
         digest = _real(milestone, person, kind)
         if digest is None:

@@ -25,6 +25,14 @@ def _fail(exc: WorkflowError) -> None:
     raise typer.Exit(code=2) from None
 
 
+def _check_folder(out: Path) -> None:
+    """Refuse, before any work, a file whose folder does not exist."""
+    folder = out.resolve().parent
+    if not folder.is_dir():
+        typer.secho(f"ไม่มีโฟลเดอร์ {folder} / the folder {folder} does not exist", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=2)
+
+
 @app.command("build")
 def build(name: str = typer.Argument(..., help=NAMES),
           round_id: int = typer.Option(..., "--round", help="round id"),
@@ -38,6 +46,7 @@ def build(name: str = typer.Argument(..., help=NAMES),
     if fmt not in ("json", "csv", "xlsx", "pdf"):
         typer.secho("--format must be json, csv, xlsx or pdf", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=2)
+    _check_folder(out)
     try:
         with new_session() as session:
             report = load.build(session, _actor(), round_id, name, digits=digits)
@@ -56,6 +65,7 @@ def forms_(round_id: int = typer.Option(..., "--round", help="round id"),
     from workflow.reports import forms
 
     fmt = "pdf" if out.suffix.lower() == ".pdf" else "zip"
+    _check_folder(out)
     try:
         with new_session() as session:
             content = forms.round_forms(session, _actor(), round_id, fmt=fmt, digits=digits)

@@ -121,8 +121,20 @@ def to_xlsx(report: Report) -> bytes:
 
 
 def _sheet_name(t: Table, i: int) -> str:
-    name = "".join(ch for ch in (t.title_th or t.key) if ch not in "[]:*?/\\")[:28]
-    return f"{i + 1} {name}"[:31]
+    """Excel's 31 characters, cut at a word (a space), never inside one. Thai writes no spaces
+    between words: a Thai title that does not fit whole gives way to the English title."""
+    prefix = f"{i + 1} "
+    room = 31 - len(prefix)
+    for title in (t.title_th, getattr(t, "title_en", ""), t.key):
+        name = " ".join("".join(ch for ch in (title or "") if ch not in "[]:*?/\\").split())
+        if not name:
+            continue
+        if len(name) <= room:
+            return prefix + name
+        cut = name[:room + 1].rfind(" ")
+        if cut > 0:
+            return prefix + name[:cut]
+    return prefix + t.key[:room]
 
 
 def _xlsx_value(value: Any, kind: str) -> Any:

@@ -1,14 +1,14 @@
 """initial schema
 
 Revision ID: 0001_initial
-Revises: 
+Revises: -
 Create Date: 2026-11-23 11:09:23.511229
 """
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = '0001_initial'
+revision = "0001_initial"
 down_revision = None
 branch_labels = None
 depends_on = None

@@ -2,13 +2,13 @@
 develop, how, by when) and plan revisions (a still-low follow-up opens a new one).
 
 Revision ID: 0014_case_cycle
-Revises: 0009_adoption
+Revises: 0011_jobs
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_case_cycle"
-down_revision = "0009_adoption"
+down_revision = "0011_jobs"
 branch_labels = None
 depends_on = None
 

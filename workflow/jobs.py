@@ -1,0 +1,134 @@
+"""Long work in the background: a round's forms built in a process pool (documents are CPU
+work: a process of their own keeps the server answering), with progress and a download.
+
+A job is a row (`db.models.Job`): queued -> running -> done | failed, or interrupted when the
+process that ran it is gone (a restarted server): such a job says clearly that it must be
+started again; nothing resumes it behind the caller's back. The pool is the standard library's
+`ProcessPoolExecutor` (spawned processes, one or two workers); no queue of our own.
+
+Progress: `round_forms` reports each form when it accepts `on_progress(done, total)`; until it
+does, a job goes from 0 to done in one step.
+"""
+from __future__ import annotations
+
+import inspect
+import multiprocessing
+import os
+import socket
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from db.models import Job, utcnow
+from workflow.access import Actor
+from workflow.errors import InvalidInput, NotFound, Problem
+
+OWNER = f"{socket.gethostname()}:{os.getpid()}:{id(object())}"  # this process, this start
+STALE = timedelta(minutes=10)  # a job of another process with no news this long is gone
+FORMATS = {"zip": "application/zip", "pdf": "application/pdf"}
+_POOL: ProcessPoolExecutor | None = None
+_LIVE: dict[int, Future] = {}
+_LOCK = threading.Lock()
+
+
+def _pool() -> ProcessPoolExecutor:
+    global _POOL
+    with _LOCK:
+        if _POOL is None:
+            _POOL = ProcessPoolExecutor(max_workers=max(1, min(2, (os.cpu_count() or 2) // 2)),
+                                        mp_context=multiprocessing.get_context("spawn"))
+        return _POOL
+
+
+def start_round_forms(session: Session, engine: Engine, actor: Actor, round_id: int, *, fmt: str = "zip",
+                      digits: str = "arabic") -> Job:
+    """Queue building every form of a round; the job row, committed. The caller must be allowed
+    the round's forms (checked now, so a refusal is immediate)."""
+    from workflow.reports.load import round_for
+
+    if fmt not in FORMATS:
+        raise InvalidInput([Problem("format", "รูปแบบต้องเป็น zip หรือ pdf", "format must be zip or pdf")])
+    rnd, _ = round_for(session, actor, round_id)
+    job = Job(kind="round_forms", account_id=actor.account_id, round_id=rnd.id,
+              params={"format": fmt, "digits": digits}, owner=OWNER)
+    session.add(job)
+    session.commit()
+    session.refresh(job)
+    url = engine.url.render_as_string(hide_password=False)
+    future = _pool().submit(run_round_forms, url, job.id, actor)
+    _LIVE[job.id] = future
+    future.add_done_callback(lambda f, jid=job.id: _LIVE.pop(jid, None))
+    return job
+
+
+def get_job(session: Session, actor: Actor, job_id: int) -> Job:
+    """A job of the caller's (an admin sees every one); a job whose process is gone is marked
+    interrupted here."""
+    job = session.get(Job, job_id)
+    if job is None or not (actor.is_admin or (actor.account_id is not None and job.account_id == actor.account_id)):
+        raise NotFound("job", job_id)
+    if job.state in ("queued", "running") and _gone(job):
+        job.state, job.message = "interrupted", ("งานหยุดไปเพราะระบบเริ่มใหม่ กรุณาสั่งใหม่ / the server restarted "
+                                                 "while this job ran: start it again")
+        job.updated_at = utcnow()
+        session.add(job)
+        session.commit()
+    return job
+
+
+def _gone(job: Job) -> bool:
+    if job.owner == OWNER:
+        return job.id not in _LIVE
+    updated = job.updated_at if job.updated_at.tzinfo else job.updated_at.replace(tzinfo=utcnow().tzinfo)
+    return utcnow() - updated > STALE
+
+
+def progress_percent(job: Job) -> int:
+    if job.state == "done":
+        return 100
+    return int(100 * job.done / job.total) if job.total else 0
+
+
+# --- in the worker process -----------------------------------------------------------------------
+def run_round_forms(url: str, job_id: int, actor: Actor) -> None:
+    from db.session import make_engine, new_session
+    from workflow.reports import forms
+
+    engine = make_engine(url)
+    try:
+        with new_session(engine) as session:
+            job = session.get(Job, job_id)
+            job.state, job.updated_at = "running", utcnow()
+            session.commit()
+            params = dict(job.params)
+
+            def on_progress(done: int, total: int) -> None:
+                with new_session(engine) as s:
+                    j = s.get(Job, job_id)
+                    j.done, j.total, j.updated_at = done, total, utcnow()
+                    s.commit()
+
+            kwargs: dict[str, Any] = {"fmt": params["format"], "digits": params.get("digits", "arabic")}
+            if "on_progress" in inspect.signature(forms.round_forms).parameters:
+                kwargs["on_progress"] = on_progress
+            try:
+                content = forms.round_forms(session, actor, job.round_id, **kwargs)
+            except Exception as exc:  # the job says what went wrong; the server goes on
+                session.rollback()
+                job = session.get(Job, job_id)
+                job.state, job.message = "failed", str(exc)[:2000]
+                job.finished_at = job.updated_at = utcnow()
+                session.commit()
+                return
+            job = session.get(Job, job_id)
+            job.result, job.result_type = content, FORMATS[params["format"]]
+            job.result_name = f"forms-round-{job.round_id}.{params['format']}"
+            job.state, job.done, job.total = "done", max(job.total, 1), max(job.total, 1)
+            job.finished_at = job.updated_at = utcnow()
+            session.commit()
+    finally:
+        engine.dispose()
