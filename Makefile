@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export PMFLOW_DATABASE_URL ?= sqlite:///var/pmflow.db
 
-.PHONY: run test setup browser bench clean messages
+.PHONY: run test setup browser pdftools bench clean messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,12 +22,19 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-thai-tlwg >/dev/null) \
 	  || echo "warning: could not install chromium; the page tests will skip"; }
 
+# poppler-utils' pdftotext: the document tests read the text back out of every PDF kind.
+pdftools:
+	@command -v pdftotext >/dev/null || { \
+	  echo "installing poppler-utils (pdftotext) for the document tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null) \
+	  || echo "warning: could not install poppler-utils; the document text tests will skip"; }
+
 run: $(STAMP)
 	$(BIN)/pmflow db upgrade
 	$(BIN)/pmflow demo --if-empty
 	$(BIN)/pmflow serve --host 127.0.0.1 --port $${PORT:-8000}
 
-test: $(STAMP) browser
+test: $(STAMP) browser pdftools
 	$(BIN)/python -m pytest -q
 
 # Re-extract the pages' texts and merge them into api/locale/*/messages.po (then translate the
