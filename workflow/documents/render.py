@@ -1,0 +1,104 @@
+"""Compile a Typst template with JSON data into a PDF, in memory.
+
+Each document kind is one template file, ``templates/<kind>.typ``, that reads its data with
+``json(bytes(sys.inputs.data))`` and lays it out; the fonts are the ones shipped in ``fonts/``
+(never the machine's), so a form looks and copies out the same on every server.
+
+An organisation replaces a form with its own letterhead by putting a file of the same name in
+the directory named by ``PMFLOW_TEMPLATES_DIR``; the file is checked the first time it is used
+in a process (and when the API starts) by rendering the sample data in ``samples/<kind>.json``,
+and a template that does not compile is refused with an error naming the file.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from decimal import Decimal
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import typst
+
+HERE = Path(__file__).parent
+TEMPLATES = HERE / "templates"
+SAMPLES = HERE / "samples"
+FONTS = HERE / "fonts"
+KINDS = ("summary_form", "report", "commitment", "development_plan", "ita_index")
+_lock = threading.Lock()  # one Compiler per process, its font book loaded once; compile calls take turns
+_checked: set[Path] = set()
+
+
+class TemplateError(Exception):
+    """A template (usually an organisation's own) that does not compile."""
+
+    def __init__(self, path: Path, detail: str):
+        super().__init__(f"template {path} does not render: {detail}")
+        self.path = path
+        self.detail = detail
+
+
+def templates_dir() -> Path | None:
+    """The organisation's own templates, overriding ours by file name (``PMFLOW_TEMPLATES_DIR``)."""
+    value = os.environ.get("PMFLOW_TEMPLATES_DIR", "").strip()
+    return Path(value) if value else None
+
+
+def template_path(kind: str) -> Path:
+    if kind not in KINDS:
+        raise KeyError(kind)
+    own = templates_dir()
+    if own is not None and (own / f"{kind}.typ").is_file():
+        return own / f"{kind}.typ"
+    return TEMPLATES / f"{kind}.typ"
+
+
+@lru_cache(maxsize=1)
+def _compiler() -> typst.Compiler:
+    return typst.Compiler(font_paths=[str(FONTS)], ignore_system_fonts=True)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, (set, tuple)):
+        return list(value)
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def _compile(path: Path, data: dict[str, Any]) -> bytes:
+    payload = json.dumps(data, ensure_ascii=False, default=_default)
+    with _lock:
+        try:
+            return _compiler().compile(input=str(path), root=str(path.parent), sys_inputs={"data": payload})
+        except typst.TypstError as exc:
+            raise TemplateError(path, str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)) from exc
+
+
+def sample(kind: str) -> dict[str, Any]:
+    return json.loads((SAMPLES / f"{kind}.json").read_text(encoding="utf-8"))
+
+
+def check(kind: str) -> Path:
+    """Render the sample data with the template in force; a broken one raises ``TemplateError``."""
+    path = template_path(kind)
+    if path.parent != TEMPLATES and path not in _checked:  # ours are checked by the tests
+        pdf = _compile(path, sample(kind))
+        if not pdf.startswith(b"%PDF"):
+            raise TemplateError(path, "the output is not a PDF")
+        _checked.add(path)
+    return path
+
+
+def check_templates() -> list[Path]:
+    """Every template in force, checked once (the API calls this when it starts)."""
+    return [check(kind) for kind in KINDS]
+
+
+def render(kind: str, data: dict[str, Any]) -> bytes:
+    """The PDF of one document: ``kind`` names the template, ``data`` is what it lays out."""
+    return _compile(check(kind), data)
