@@ -27,6 +27,11 @@ TEMPLATES = HERE / "templates"
 SAMPLES = HERE / "samples"
 FONTS = HERE / "fonts"
 KINDS = ("summary_form", "report", "commitment", "development_plan", "ita_index")
+# Words the line breaker must keep whole: Typst's Thai dictionary splits these (สมร/รถนะ, ปิ่น/แก้ว,
+# เอื้อ/เฟื้อ); each template boxes them with `#show regex(sys.inputs.keep): box`.
+KEEP_TOGETHER = ("สมรรถนะ", "ผลสัมฤทธิ์", "ศักดิ์สิทธิ์", "ประสิทธิภาพ", "ยุทธศาสตร์", "ปิ่นแก้ว", "เอื้อเฟื้อ",
+                 "คะแนนรวม", "ตำแหน่ง", "ลงชื่อ", "ลงนาม", "ข้อตกลง", "ผู้บังคับบัญชา", "พฤติกรรม")
+KEEP = "|".join(sorted(KEEP_TOGETHER, key=len, reverse=True))
 _lock = threading.Lock()  # one Compiler per process, its font book loaded once; compile calls take turns
 _checked: set[Path] = set()
 
@@ -74,7 +79,7 @@ def _compile(path: Path, data: dict[str, Any]) -> bytes:
     payload = json.dumps(data, ensure_ascii=False, default=_default)
     with _lock:
         try:
-            return _compiler().compile(input=str(path), root=str(path.parent), sys_inputs={"data": payload})
+            return _compiler().compile(input=str(path), root=str(path.parent), sys_inputs={"data": payload, "keep": KEEP})
         except typst.TypstError as exc:
             raise TemplateError(path, str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)) from exc
 
