@@ -1,5 +1,6 @@
 """The forms of a low-performer case as PDFs to print and sign (the written commitment, the
-individual development plan); the templates in force are checked when the API starts."""
+individual development plan); an organisation's ITA evidence pack for a fiscal year; the
+templates in force are checked when the API starts."""
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -11,6 +12,7 @@ from fastapi.responses import Response
 from api.deps import ActorDep, SessionDep
 from api.errors import responses
 from workflow.documents import cases as case_forms
+from workflow.documents.ita import ita_pack
 from workflow.documents.render import check_templates
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])
@@ -41,6 +43,22 @@ def commitment(case_id: CaseId, session: SessionDep, actor: ActorDep, digits: Di
 def development_plan(case_id: CaseId, session: SessionDep, actor: ActorDep, digits: Digits = "arabic") -> Response:
     return pdf_download(case_forms.development_plan_pdf(session, actor, case_id, digits=digits),
                         f"development-plan-case-{case_id}.pdf")
+
+
+OrgCode = Annotated[str, Path(min_length=1, max_length=64, description="organisation code")]
+FiscalYear = Annotated[int, Query(ge=2500, le=2700, description="Buddhist-era fiscal year, e.g. 2570")]
+
+
+@router.get("/orgs/{code}/ita-pack", response_class=Response,
+            responses={200: {"description": "zip", "content": {"application/zip": {}}}, **responses(401, 404, 422)},
+            summary="The ITA evidence pack of an organisation for a fiscal year (HR, admin) / หลักฐานประกอบการประเมิน ITA",
+            description="A zip with an index page (0-index.pdf) naming each file and the assessment item it "
+                        "answers: policy versions in force, the announced outstanding and very good staff, the "
+                        "low-performer measures per case without names, the round reports with their evidence, "
+                        "and the audit log's verification with the chain heads.")
+def ita(code: OrgCode, session: SessionDep, actor: ActorDep, fiscal_year: FiscalYear) -> Response:
+    return Response(ita_pack(session, actor, code, fiscal_year), media_type="application/zip",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(f'ita-{code}-{fiscal_year}.zip')}"})
 
 
 def install(app: FastAPI) -> None:
