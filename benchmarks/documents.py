@@ -9,6 +9,7 @@ person, as the zip download does:
 * ``fpdf2``: the drawing code pmflow used before the templates (kept here only, as the
   baseline), fpdf2 with HarfBuzz shaping and the same Loma face;
 * ``typst``: ``workflow.documents.render("summary_form", ...)`` in this process;
+* ``typst, one PDF of all``: the same forms as one document (the ``format=pdf`` download);
 * ``typst xN``: ``workflow.documents.rounds.render_each`` in N worker processes (spawned), the
   path ``round_forms`` takes for large rounds; the time includes starting the workers.
 
@@ -152,9 +153,9 @@ def timed(label: str, fn, items: list[dict[str, Any]]) -> tuple[str, float, floa
     t, cpu = time.perf_counter(), time.process_time()
     pdfs = fn(items)
     seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
-    # pages counted on a few files with pdfinfo (every form is one file of the same shape)
-    per_form = pdf_pages(pdfs[0])
-    return label, seconds, cpu, per_form * len(pdfs)
+    # pages counted with pdfinfo on the first files (every form has the same shape)
+    npages = sum(map(pdf_pages, pdfs)) if len(pdfs) <= 3 else pdf_pages(pdfs[0]) * len(pdfs)
+    return label, seconds, cpu, npages
 
 
 def main() -> None:
@@ -171,6 +172,7 @@ def main() -> None:
     if not args.skip_fpdf:
         runs.append(timed("fpdf2 (former path)", lambda xs: [fpdf_form(x) for x in xs], items))
     runs.append(timed("typst", lambda xs: [render("summary_form", {"forms": [x]}) for x in xs], items))
+    runs.append(timed("typst, one PDF of all", lambda xs: [render("summary_form", {"forms": xs})], items))
     if args.processes > 1:
         runs.append(timed(f"typst x{args.processes} processes",
                           lambda xs: render_each("summary_form", xs, processes=args.processes), items))

@@ -3,10 +3,10 @@ individual development plan); an organisation's ITA evidence pack for a fiscal y
 templates in force are checked when the API starts."""
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, FastAPI, Path, Query
+from fastapi import APIRouter, Body, FastAPI, Path, Query
 from fastapi.responses import Response
 
 from api.deps import ActorDep, SessionDep
@@ -14,6 +14,7 @@ from api.errors import responses
 from workflow.documents import cases as case_forms
 from workflow.documents.ita import ita_pack
 from workflow.documents.render import check_templates
+from workflow.reports import hr_criteria
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])
 CaseId = Annotated[int, Path(ge=1, le=2**31 - 1, description="case id")]
@@ -59,6 +60,23 @@ FiscalYear = Annotated[int, Query(ge=2500, le=2700, description="Buddhist-era fi
 def ita(code: OrgCode, session: SessionDep, actor: ActorDep, fiscal_year: FiscalYear) -> Response:
     return Response(ita_pack(session, actor, code, fiscal_year), media_type="application/zip",
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(f'ita-{code}-{fiscal_year}.zip')}"})
+
+
+@router.get("/orgs/{code}/hr-criteria", responses=responses(401, 404, 422),
+            summary="The organisation's HR criteria for a fiscal year (HR, admin) / หลักเกณฑ์การบริหารและพัฒนาทรัพยากรบุคคล",
+            description="Recruitment, appointment, development, reward and discipline: for each, whether the "
+                        "organisation has criteria, what they are and the evidence; shown in the round report.")
+def get_hr_criteria(code: OrgCode, session: SessionDep, actor: ActorDep, fiscal_year: FiscalYear) -> dict[str, Any]:
+    return hr_criteria.get(session, actor, code, fiscal_year)
+
+
+@router.put("/orgs/{code}/hr-criteria", responses=responses(401, 404, 422),
+            summary="Fill in the organisation's HR criteria for a fiscal year (HR, admin)")
+def put_hr_criteria(code: OrgCode, session: SessionDep, actor: ActorDep, fiscal_year: FiscalYear,
+                    body: Annotated[dict[str, Any], Body(examples=[{
+                        "recruitment": {"has": True, "text": "ตามหนังสือสำนักงาน ก.พ. ที่ นร 1006/ว 10",
+                                        "evidence": "ประกาศรับสมัคร"}}])]) -> dict[str, Any]:
+    return hr_criteria.put(session, actor, code, fiscal_year, body)
 
 
 def install(app: FastAPI) -> None:
