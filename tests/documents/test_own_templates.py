@@ -26,7 +26,7 @@ def test_an_own_template_replaces_ours_by_file_name(own_dir):
 
 
 def test_a_broken_own_template_is_refused_at_load_naming_the_file(own_dir):
-    (own_dir / "commitment.typ").write_text("#let data = json(bytes(sys.inputs.data))\n#data.no_such_field\n",
+    (own_dir / "commitment.typ").write_text("#let data = json(\"data.json\")\n#data.no_such_field\n",
                                             encoding="utf-8")
     with pytest.raises(TemplateError) as err:
         check_templates()

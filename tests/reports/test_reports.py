@@ -58,7 +58,7 @@ def test_round_report_xlsx_and_pdf_hold_the_steps_and_every_case(session, round_
     assert case["m.training"] == "ยังไม่ได้ดำเนินการ" and str(case["total_percent"]) == "58.80"
 
     wb = load_workbook(io.BytesIO(writers.to_xlsx(report)))
-    assert len(wb.sheetnames) == 3
+    assert len(wb.sheetnames) == 6  # summary, steps, cases; then KPI sources, competencies, HR criteria (Ubon)
     sheet = wb[wb.sheetnames[2]]
     values = [[c for c in row] for row in sheet.iter_rows(values_only=True)]
     data_row = next(r for r in values if r[1] and "other" in str(r[1]))

@@ -480,6 +480,6 @@ def round_report(meta: Meta, bands: Sequence[Band], units: Sequence[Unit], appra
         "Round report to the parent organisation", meta.lines(),
         [Table("summary", "สรุป", "summary", summary, summary_rows),
          Table("steps", "กระบวนการบริหารผลการปฏิบัติงาน", "PM process steps", step_cols, step_rows),
-         *ubon_tables(sources, competencies, hr_criteria),
          Table("cases", "การดำเนินการกับเจ้าหน้าที่ผู้มีผลสัมฤทธิ์การปฏิบัติงานต่ำ",
-               "low-performer cases and their measures", case_cols, case_rows)])
+               "low-performer cases and their measures", case_cols, case_rows),
+         *ubon_tables(sources, competencies, hr_criteria)])
