@@ -50,4 +50,6 @@ def test_no_line_of_a_report_breaks_inside_a_long_thai_word():
     data["lines"] = ["".join(LONG_WORDS * 3)]
     data["tables"][0]["rows"] = [{"no": i, "name": "".join(LONG_WORDS[i:] + LONG_WORDS[:i]), "total_percent": "85.60"}
                                  for i in range(len(LONG_WORDS))]
+    cols = data["tables"][0]["columns"]  # narrow number columns headed with long words, as in the ranking
+    cols += [{"key": f"n{i}", "th": w, "en": "", "kind": "int", "width": 0} for i, w in enumerate(LONG_WORDS[:6])]
     assert _lines_break_inside(render("report", data), LONG_WORDS) == []

@@ -38,7 +38,7 @@ SAMPLES = HERE / "samples"
 FONTS = HERE / "fonts"
 KINDS = ("summary_form", "report", "commitment", "development_plan", "ita_index")
 # Words the line breaker must keep whole: Typst's Thai dictionary splits these (สมร/รถนะ, ปิ่น/แก้ว,
-# เอื้อ/เฟื้อ); each template boxes them with `#show regex(sys.inputs.keep): box`.
+# เอื้อ/เฟื้อ); each template puts them in a box of their own width (`#show regex(sys.inputs.keep): ...`).
 KEEP_TOGETHER = ("สมรรถนะ", "ผลสัมฤทธิ์", "ศักดิ์สิทธิ์", "ประสิทธิภาพ", "ยุทธศาสตร์", "ปิ่นแก้ว", "เอื้อเฟื้อ",
                  "คะแนนรวม", "ตำแหน่ง", "ลงชื่อ", "ลงนาม", "ข้อตกลง", "ผู้บังคับบัญชา", "พฤติกรรม")
 KEEP = "|".join(sorted(KEEP_TOGETHER, key=len, reverse=True))
