@@ -16,7 +16,7 @@ def test_the_pack_is_for_the_organisations_hr_and_admins_only(client, w, as_):
     path = f"/api/v1/orgs/{w.org.code}/ita-pack?fiscal_year=2569"
     for who in ("stranger", "appraisee", "evaluator", "authority"):
         assert client.get(path, headers=as_(who)).status_code == 404, who
-    assert client.get(f"/api/v1/orgs/NO-SUCH/ita-pack?fiscal_year=2569", headers=as_("hr")).status_code == 404
+    assert client.get("/api/v1/orgs/NO-SUCH/ita-pack?fiscal_year=2569", headers=as_("hr")).status_code == 404
     assert client.get(f"/api/v1/orgs/{w.org.code}/ita-pack?fiscal_year=12", headers=as_("hr")).status_code == 422
     assert client.get(path).status_code == 401
     assert client.get(path, headers=as_("admin")).status_code == 200

@@ -20,7 +20,7 @@ from workflow.errors import NotFound
 from workflow.documents.render import render
 
 Progress = Callable[[int, int], None]  # (forms done, forms in all)
-PARALLEL_FROM = 400  # forms; below this one process is quicker than starting workers (a default we measured)
+PARALLEL_FROM = 400  # forms; a default: below it, starting the workers (about a second each) costs more than they save
 CHUNK = 100
 
 
