@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export PMFLOW_DATABASE_URL ?= sqlite:///var/pmflow.db
 
-.PHONY: run test setup browser bench clean messages catalogues lint pg-client
+.PHONY: run test setup browser pdftools bench clean messages catalogues lint pg-client
 CATALOGUES := $(patsubst %.po,%.mo,$(wildcard api/locale/*/LC_MESSAGES/messages.po))
 
 $(STAMP): pyproject.toml
@@ -46,12 +46,19 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-thai-tlwg >/dev/null) \
 	  || echo "warning: could not install chromium; the page tests will skip"; }
 
+# poppler-utils' pdftotext: the document tests read the text back out of every PDF kind.
+pdftools:
+	@command -v pdftotext >/dev/null || { \
+	  echo "installing poppler-utils (pdftotext) for the document tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null) \
+	  || echo "warning: could not install poppler-utils; the document text tests will skip"; }
+
 run: $(RUN_STAMP) catalogues
 	$(BIN)/pmflow db upgrade
 	$(BIN)/pmflow demo --if-empty
 	$(BIN)/pmflow serve --host 127.0.0.1 --port $${PORT:-8000}
 
-test: setup browser pg-client lint
+test: setup browser pdftools pg-client lint
 	$(BIN)/python -m pytest -q
 
 # Re-extract the pages' texts and merge them into api/locale/*/messages.po (then translate the

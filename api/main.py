@@ -61,6 +61,8 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(jobs.router)
     from api import openapi_events  # one documented operation per event
     openapi_events.install(app)
+    from api.routes import documents  # templates checked at start, case forms, ITA pack
+    documents.install(app)
     pages.install(app)  # /static and the web pages
 
 

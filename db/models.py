@@ -355,6 +355,20 @@ class Evidence(SQLModel, table=True):
     uploaded_at: datetime = _ts()
 
 
+class HrCriteria(SQLModel, table=True):
+    """An organisation's HR criteria for a fiscal year as HR fills in Ubon's form (recruitment,
+    appointment, development, reward and discipline): what it uses and the evidence it names."""
+
+    __tablename__ = "hr_criteria"
+    __table_args__ = (UniqueConstraint("org_unit_id", "fiscal_year"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    org_unit_id: int = Field(foreign_key="org_unit.id", index=True)
+    fiscal_year: int
+    items: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_by: Optional[int] = Field(default=None, foreign_key="account.id")
+    updated_at: datetime = _ts()
+
+
 # --- notifications -------------------------------------------------------------------------------
 class Outbox(SQLModel, table=True):
     """One message decided for one recipient: the unique key makes each reminder go out once."""

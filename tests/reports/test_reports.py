@@ -9,10 +9,10 @@ from datetime import date
 
 import pytest
 from openpyxl import load_workbook
-from pypdf import PdfReader
 from sqlalchemy import update
 
 from db.models import Kpi, OrgKpi
+from tests.documents.pdftext import flat, pages, pdf_flat
 from tests.factories import world
 from tests.flows import drive
 from workflow import cases
@@ -44,7 +44,7 @@ def round_done(session):
 
 
 def _pdf_text(content: bytes) -> str:
-    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages)
+    return pdf_flat(content)  # whitespace aside: compare with flat(...)
 
 
 def test_round_report_xlsx_and_pdf_hold_the_steps_and_every_case(session, round_done):
@@ -59,7 +59,8 @@ def test_round_report_xlsx_and_pdf_hold_the_steps_and_every_case(session, round_
     assert case["m.training"] == "ยังไม่ได้ดำเนินการ" and str(case["total_percent"]) == "58.80"
 
     wb = load_workbook(io.BytesIO(writers.to_xlsx(report)))
-    assert len(wb.sheetnames) == 4  # summary, steps, cases, and the low-performer cases open during the round
+    assert len(wb.sheetnames) == 7  # summary, steps, cases; KPI sources, competencies, HR criteria (Ubon);
+    # and the low-performer cases open during the round
     sheet = wb[wb.sheetnames[2]]
     values = [[c for c in row] for row in sheet.iter_rows(values_only=True)]
     data_row = next(r for r in values if r[1] and "other" in str(r[1]))
@@ -70,7 +71,7 @@ def test_round_report_xlsx_and_pdf_hold_the_steps_and_every_case(session, round_
 
     text = _pdf_text(writers.to_pdf(report))
     assert "ผู้มีผลสัมฤทธิ์การปฏิบัติงานต่ำ" in text and "other" in text and "58.80" in text
-    assert "1 เมษายน 2569" in text  # the as-of date in the Thai form
+    assert flat("1 เมษายน 2569") in text  # the as-of date in the Thai form
 
 
 def test_progress_counts_states_and_overdue_per_unit(session, round_done):
@@ -117,15 +118,14 @@ def test_summary_form_pdf_and_a_rounds_forms_in_one_download(session, round_done
     assert "แบบสรุปการประเมินผลการปฏิบัติราชการ" in text
     for expected in ("88.00", "80.00", "85.60", "อบรมการเขียนรายงาน", "[X] ดีมาก", "[X] เห็นด้วยกับผลการประเมิน",
                      "๓๑ มีนาคม ๒๕๖๙"):
-        assert expected in text, expected
+        assert flat(expected) in text, expected
     with pytest.raises(NotFound):
         forms.form_pdf(session, w.actors["stranger"], first)
     bundle = zipfile.ZipFile(io.BytesIO(forms.round_forms(session, w.actors["hr"], w.opened.round.id)))
     names = bundle.namelist()
     assert len(names) == 8 and f"2569-1/{w.people['appraisee'].code}.pdf" in names
     assert "85.60" in _pdf_text(bundle.read(f"2569-1/{w.people['appraisee'].code}.pdf"))
-    one = PdfReader(io.BytesIO(forms.round_forms(session, w.actors["hr"], w.opened.round.id, fmt="pdf")))
-    assert len(one.pages) >= 8
+    assert pages(forms.round_forms(session, w.actors["hr"], w.opened.round.id, fmt="pdf")) >= 8
 
 
 def test_only_hr_authority_and_admin_see_round_reports(session, round_done):
@@ -174,8 +174,8 @@ def test_summary_form_shows_a_refusal_before_a_witness_and_a_differing_superior(
                 payload={"witness_name": "นายพยาน ยืนยัน", "refused_on": "2026-03-20"})
     engine.fire(session, "appraisal", aid, "give_opinion", w.actors["superior"],
                 payload={"opinion": "differ", "total_percent": "80.00", "reason": "ผลงานเชิงปริมาณสูงกว่าที่ประเมิน"})
-    text = " ".join(_pdf_text(forms.form_pdf(session, w.actors["hr"], aid)).split())  # lines wrap
-    assert "ไม่ลงนามรับทราบ" in text and "นายพยาน ยืนยัน" in text and "20 มีนาคม 2569" in text
-    assert "[X] มีความเห็นต่าง: คะแนนรวม 80.00" in text and "ผลงานเชิงปริมาณสูงกว่าที่ประเมิน" in text
+    text = _pdf_text(forms.form_pdf(session, w.actors["hr"], aid))
+    assert "ไม่ลงนามรับทราบ" in text and flat("นายพยาน ยืนยัน") in text and flat("20 มีนาคม 2569") in text
+    assert flat("[X] มีความเห็นต่าง: คะแนนรวม 80.00") in text and "ผลงานเชิงปริมาณสูงกว่าที่ประเมิน" in text
     form = forms.summary_form(session, w.actors["appraisee"], aid)
     assert form.acknowledged_on is None and form.refusal == {"witness": "นายพยาน ยืนยัน", "on": "20 มีนาคม 2569"}

@@ -308,6 +308,12 @@ STEPS: list[tuple[str, str, str, str, Callable[[AppraisalRow], bool], Callable[[
      lambda a: a.cascaded_kpis > 0, lambda rows: f"ตัวชี้วัดรายบุคคลที่ถ่ายทอดจากองค์กร {sum(a.cascaded_kpis for a in rows)} ตัว"),
     ("agreement", "๑ การวางแผนการปฏิบัติงาน", "ตกลงร่วมกันเกี่ยวกับเป้าหมายและตัวชี้วัดผลงาน", "performance agreement signed",
      lambda a: passed(a.state, "agreement_signed"), lambda rows: f"ข้อตกลงที่ลงนามทั้งสองฝ่าย {sum(a.agreement_signed for a in rows)} ฉบับ"),
+    # Ubon's form (seed 001) lists this beside the agreement; the appraisee's own signature on the
+    # agreement is the record that the goals were talked through both ways (our reading; HR can
+    # attach the meeting minutes to this step as well).
+    ("two_way", "๑ การวางแผนการปฏิบัติงาน", "การสื่อสารสองทางเพื่อสร้างความผูกพันต่อเป้าหมาย",
+     "two-way communication on the goals", lambda a: a.agreement_signed,
+     lambda rows: f"ข้อตกลงที่ผู้รับการประเมินร่วมลงนามกับผู้ประเมิน {sum(a.agreement_signed for a in rows)} ฉบับ"),
     ("monitoring", "๒ การติดตามและพัฒนา", "ติดตามงานอย่างต่อเนื่อง สนับสนุนและช่วยเหลือ", "monitoring during the round",
      lambda a: passed(a.state, "mid_round_review"), lambda rows: f"บันทึกการติดตามผล {sum(a.progress_notes for a in rows)} รายการ"),
     ("feedback", "๒ การติดตามและพัฒนา", "ให้คำแนะนำ สอนงาน และข้อมูลป้อนกลับ", "coaching and feedback notes",
@@ -348,8 +354,73 @@ def _follow_up_status(c: CaseRow) -> str:
     return "not_started"
 
 
+@dataclass(frozen=True)
+class SourceRow:
+    """The KPIs of one source (strategic, role, assigned) in a round's live appraisals."""
+    source: str
+    kpis: int
+    appraisals: int
+    mean_level: Decimal | None
+
+
+@dataclass(frozen=True)
+class CompetencyRow:
+    code: str
+    name: str
+    scored: int
+    mean_score: Decimal | None
+    at_expected: int  # scored at or above the expected level
+
+
+KPI_SOURCE_TH = {"strategic": "เป้าหมายเชิงยุทธศาสตร์ (สอดคล้องกับเป้าหมายระดับองค์กร)",
+                 "role": "เป้าหมายตามบทบาทภารกิจหลัก", "assigned": "เป้าหมายอื่นๆ งานที่ได้รับมอบหมายเพิ่มเติม"}
+HR_CRITERIA_TH = {"recruitment": "หลักเกณฑ์การสรรหาและคัดเลือกบุคลากร",
+                  "appointment": "หลักเกณฑ์การบรรจุและแต่งตั้งบุคลากร",
+                  "development": "หลักเกณฑ์การพัฒนาบุคลากร",
+                  "reward_discipline": "หลักเกณฑ์การให้คุณให้โทษและสร้างขวัญและกำลังใจ"}
+
+
+def _has(n: int) -> str:
+    return "มี" if n else "ไม่มี"
+
+
+def ubon_tables(sources: Sequence[SourceRow], competencies: Sequence[CompetencyRow],
+                hr_criteria: dict[str, dict[str, Any]] | None) -> list[Table]:
+    """The parts of Ubon's round report beside the steps (seed 001): results by KPI source, each
+    competency, and the HR criteria as HR filled them in."""
+    by_source = {r.source: r for r in sources}
+    src_rows = [{"source": th, "kpis": by_source[k].kpis if k in by_source else 0,
+                 "appraisals": by_source[k].appraisals if k in by_source else 0,
+                 "mean_level": by_source[k].mean_level if k in by_source else None,
+                 "status": _has(by_source[k].kpis if k in by_source else 0)} for k, th in KPI_SOURCE_TH.items()]
+    comp_rows = [{"name": c.name, "scored": c.scored, "mean_score": c.mean_score, "at_expected": c.at_expected,
+                  "status": _has(c.scored)} for c in competencies]
+    hr_rows = [{"item": th, "status": ("มี" if (hr_criteria or {}).get(k, {}).get("has") else "ไม่มี")
+                if hr_criteria is not None else "ยังไม่ได้กรอก",
+                "text": (hr_criteria or {}).get(k, {}).get("text", ""),
+                "evidence": (hr_criteria or {}).get(k, {}).get("evidence", "")} for k, th in HR_CRITERIA_TH.items()]
+    return [
+        Table("kpi_sources", "ผลสัมฤทธิ์ของงาน ตามแหล่งที่มาของตัวชี้วัด", "results by KPI source",
+              [Column("source", "แหล่งที่มาของตัวชี้วัด", "source", width=4), Column("kpis", "ตัวชี้วัด", "KPIs", "int"),
+               Column("appraisals", "ผู้รับการประเมิน (ราย)", "appraisals", "int"),
+               Column("mean_level", "ระดับเฉลี่ย (1-5)", "mean level", "percent"),
+               Column("status", "ผลการดำเนินงาน", "status")], src_rows),
+        Table("competencies", "สมรรถนะ รายสมรรถนะ", "per competency",
+              [Column("name", "สมรรถนะ", "competency", width=4), Column("scored", "ประเมินแล้ว (ราย)", "scored", "int"),
+               Column("mean_score", "คะแนนเฉลี่ย (0-5)", "mean score", "percent"),
+               Column("at_expected", "ถึงระดับที่คาดหวัง (ราย)", "at expected level", "int"),
+               Column("status", "ผลการดำเนินงาน", "status")], comp_rows),
+        Table("hr_criteria", "หลักเกณฑ์การบริหารและพัฒนาทรัพยากรบุคคลของส่วนราชการ", "HR criteria",
+              [Column("item", "หลักเกณฑ์", "criteria", width=3), Column("status", "มี/ไม่มี", "has"),
+               Column("text", "หลักเกณฑ์ที่ใช้", "what is used", width=4),
+               Column("evidence", "หลักฐานประกอบ", "evidence", width=3)], hr_rows),
+    ]
+
+
 def round_report(meta: Meta, bands: Sequence[Band], units: Sequence[Unit], appraisals: Sequence[AppraisalRow],
-                 cases: Sequence[CaseRow], attached: dict[str, list[str]] | None = None) -> Report:
+                 cases: Sequence[CaseRow], attached: dict[str, list[str]] | None = None,
+                 sources: Sequence[SourceRow] = (), competencies: Sequence[CompetencyRow] = (),
+                 hr_criteria: dict[str, dict[str, Any]] | None = None) -> Report:
     """The report to the parent organisation: the PM process steps done with evidence, and every
     low-performer case with the status of each measure (seed 001's forms)."""
     live = [a for a in appraisals if _live(a)]
@@ -400,4 +471,5 @@ def round_report(meta: Meta, bands: Sequence[Band], units: Sequence[Unit], appra
         [Table("summary", "สรุป", "summary", summary, summary_rows),
          Table("steps", "กระบวนการบริหารผลการปฏิบัติงาน", "PM process steps", step_cols, step_rows),
          Table("cases", "การดำเนินการกับเจ้าหน้าที่ผู้มีผลสัมฤทธิ์การปฏิบัติงานต่ำ",
-               "low-performer cases and their measures", case_cols, case_rows)])
+               "low-performer cases and their measures", case_cols, case_rows),
+         *ubon_tables(sources, competencies, hr_criteria)])

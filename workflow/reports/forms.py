@@ -1,14 +1,13 @@
 """Each person's appraisal summary form (แบบสรุปการประเมินผลการปฏิบัติราชการ, the standard OCSC
 form) as a PDF to print, sign and file; and a round's forms in one download (a zip of one PDF
-per person, or one PDF with a page group per person).
+per person, or one PDF with a page group per person), laid out by the Typst template
+``workflow/documents/templates/summary_form.typ``.
 
 Parts: 1 the appraisee and the agreement; 2 the scores with their working; 3 the individual
 development plan; 4 acknowledgment, or refusal before a witness; 5 the superiors' opinions.
 """
 from __future__ import annotations
 
-import io
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -20,14 +19,13 @@ from db.models import Appraisal, OrgUnit, Person, Round, Signature
 from workflow import appraisals, queries, scoring
 from workflow.access import Actor
 from workflow.calendar import BANGKOK, thai_date
+from workflow.documents.render import render
 from workflow.errors import NotFound
 from workflow.reports.load import round_for
-from workflow.reports.writers import FONT, ThaiPDF
 from workflow.rounds import policy_of_round
 
 STAFF_TYPE_TH = {"civil_servant": "ข้าราชการ", "permanent_employee": "ลูกจ้างประจำ",
                  "government_employee": "พนักงานราชการ"}
-BLANK = "........................................"
 
 
 @dataclass
@@ -120,99 +118,9 @@ def summary_form(session: Session, actor: Actor, appraisal_id: int, *, digits: s
         superior_levels=policy.superior_levels, state=a.state,
         superior2=superior2.name_th if superior2 else "",
         superior2_opinion=opinion("superior2"),
+        extra={"results_points": _times(s(a.results_percent), policy.weights.results),
+               "competency_points": _times(s(a.competency_percent), policy.weights.competencies)},
     )
-
-
-# --- PDF -----------------------------------------------------------------------------------------
-def _line(pdf: ThaiPDF, label: str, value: str, size: int = 10) -> None:
-    pdf.set_font(FONT, "B", size)
-    pdf.write(5.5, label + " ")
-    pdf.set_font(FONT, "", size)
-    pdf.write(5.5, value or BLANK)
-    pdf.ln(6)
-
-
-def _grid(pdf: ThaiPDF, widths: tuple[float, ...], head: list[str], rows: list[list[Any]], size: int = 9) -> None:
-    from fpdf.fonts import FontFace
-
-    pdf.set_font(FONT, "", size)
-    with pdf.table(col_widths=widths, line_height=size * 0.55, text_align="LEFT",
-                   headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230))) as t:
-        r = t.row()
-        for h in head:
-            r.cell(h)
-        for row in rows:
-            r = t.row()
-            for v in row:
-                r.cell("" if v is None else str(v))
-    pdf.ln(2)
-
-
-def draw_form(pdf: ThaiPDF, f: SummaryForm) -> None:
-    pdf.add_page()
-    pdf.heading("แบบสรุปการประเมินผลการปฏิบัติราชการ", 15)
-    pdf.para(f.round_text, 10)
-    pdf.heading("ส่วนที่ 1 ข้อมูลของผู้รับการประเมิน และข้อตกลงการปฏิบัติราชการ", 11)
-    _line(pdf, "ชื่อผู้รับการประเมิน", f"{f.person['name_th']} (รหัส {f.person['code']})")
-    _line(pdf, "ตำแหน่ง", f"{f.person['position']} {f.person['position_level']}".strip())
-    _line(pdf, "ประเภทบุคลากร", f.person["staff_type"])
-    _line(pdf, "สังกัด", f.person["unit"])
-    _line(pdf, "ชื่อผู้ประเมิน", f.evaluator)
-    _line(pdf, "ลงนามข้อตกลง", "; ".join(f.agreement_signed) or "ยังไม่ได้ลงนาม")
-
-    pdf.heading("ส่วนที่ 2 การสรุปผลการประเมิน", 11)
-    wr, wc = f.weights
-    _grid(pdf, (4, 1.3, 1.3, 1.6), ["องค์ประกอบการประเมิน", "คะแนน (ก)", "น้ำหนัก (ข)", "รวมคะแนน (ก)×(ข)/100"], [
-        ["องค์ประกอบที่ 1: ผลสัมฤทธิ์ของงาน", f.results_percent, wr, _times(f.results_percent, wr)],
-        ["องค์ประกอบที่ 2: พฤติกรรมการปฏิบัติราชการ (สมรรถนะ)", f.competency_percent, wc, _times(f.competency_percent, wc)],
-        ["รวม", "", 100, f.total_percent],
-    ])
-    _grid(pdf, (5, 1.4, 1.4, 1.6), ["ตัวชี้วัด", "น้ำหนัก", "ระดับที่ได้", "น้ำหนัก×ระดับ"],
-          [[k["title"], k["weight"], k["level"], k["points"]] for k in f.kpis] or [["-", "", "", ""]])
-    _grid(pdf, (5, 2, 2), ["สมรรถนะ", "ระดับที่คาดหวัง", "คะแนน (0-5)"],
-          [[c["name_th"], c["expected_level"], c["score"]] for c in f.competencies])
-    if f.working:
-        pdf.set_font(FONT, "B", 9)
-        pdf.cell(0, 5, "วิธีคำนวณ / working", new_x="LMARGIN", new_y="NEXT")
-        for w in f.working:
-            pdf.para(w, 8, 4.5)
-    pdf.set_font(FONT, "B", 10)
-    pdf.cell(0, 6, "ระดับผลการประเมิน", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(FONT, "", 10)
-    for b in f.bands:
-        mark = "[X]" if b["code"] == f.rating_code else "[  ]"
-        pdf.cell(0, 5.5, f"   {mark} {b['th']} (ตั้งแต่ร้อยละ {b['min']})", new_x="LMARGIN", new_y="NEXT")
-
-    pdf.heading("ส่วนที่ 3 แผนพัฒนาการปฏิบัติราชการรายบุคคล", 11)
-    pdf.para(f.development_plan or BLANK)
-
-    pdf.heading("ส่วนที่ 4 การรับทราบผลการประเมิน", 11)
-    if f.acknowledged_on:
-        pdf.para(f"ผู้รับการประเมิน: [X] ได้รับทราบผลการประเมินและแผนพัฒนาการปฏิบัติราชการรายบุคคลแล้ว "
-                 f"ลงชื่อ {f.person['name_th']} วันที่ {f.acknowledged_on}")
-    else:
-        pdf.para(f"ผู้รับการประเมิน: [  ] ได้รับทราบผลการประเมินแล้ว  ลงชื่อ {BLANK} วันที่ {BLANK}")
-    if f.refusal:
-        pdf.para(f"ผู้ประเมิน: [X] ได้แจ้งผลการประเมินเมื่อวันที่ {f.refusal['on']} แต่ผู้รับการประเมินไม่ลงนามรับทราบ "
-                 f"โดยมี {f.refusal['witness']} เป็นพยาน  ลงชื่อพยาน {BLANK}")
-    pdf.para(f"ลงชื่อผู้ประเมิน {BLANK} ({f.evaluator or BLANK})")
-
-    pdf.heading("ส่วนที่ 5 ความเห็นของผู้บังคับบัญชาเหนือขึ้นไป", 11)
-    pdf.para(_opinion_marks(f.superior_opinion))
-    pdf.para(f"ลงชื่อ {BLANK} ({f.superior or BLANK})  ผู้บังคับบัญชาเหนือขึ้นไป")
-    if f.superior_levels >= 2:
-        pdf.para(f"ผู้บังคับบัญชาเหนือขึ้นไปอีกชั้นหนึ่ง: {_opinion_marks(f.superior2_opinion)}  "
-                 f"ลงชื่อ {BLANK} ({f.superior2 or BLANK})")
-
-
-def _opinion_marks(op: dict[str, str] | None) -> str:
-    """A superior's opinion as the form's two boxes, the differing total and reason filled in."""
-    if op and op["opinion"] == "agree":
-        return "[X] เห็นด้วยกับผลการประเมิน   [  ] มีความเห็นต่าง"
-    if op:
-        return (f"[  ] เห็นด้วยกับผลการประเมิน   [X] มีความเห็นต่าง: คะแนนรวม {op['total_percent']} "
-                f"เหตุผล {op['reason']}")
-    return "[  ] เห็นด้วยกับผลการประเมิน   [  ] มีความเห็นต่าง " + BLANK
 
 
 def _times(value: str | None, weight: int) -> str | None:
@@ -223,13 +131,12 @@ def _times(value: str | None, weight: int) -> str | None:
 
 
 def forms_pdf(forms: list[SummaryForm]) -> bytes:
-    pdf = ThaiPDF("P", footer_text="แบบสรุปการประเมินผลการปฏิบัติราชการ")
-    for f in forms:
-        draw_form(pdf, f)
-    if not forms:
-        pdf.add_page()
-        pdf.para("ไม่มีแบบประเมิน / no appraisals")
-    return bytes(pdf.output())
+    """The forms in one PDF, a page group per person (``templates/summary_form.typ``)."""
+    return render("summary_form", forms_data(forms))
+
+
+def forms_data(forms: list[SummaryForm]) -> dict[str, Any]:
+    return {"forms": [f.as_dict() for f in forms]}
 
 
 def form_pdf(session: Session, actor: Actor, appraisal_id: int, *, digits: str = "arabic") -> bytes:
@@ -239,15 +146,7 @@ def form_pdf(session: Session, actor: Actor, appraisal_id: int, *, digits: str =
 def round_forms(session: Session, actor: Actor, round_id: int, *, fmt: str = "zip",
                 digits: str = "arabic") -> bytes:
     """Every form of a round (HR, the authority or an admin): a zip of PDFs or one PDF."""
+    from workflow.documents import round_forms as render_round_forms
+
     rnd, _ = round_for(session, actor, round_id)
-    rows = session.execute(select(Appraisal.id, Person.code).join(Person, Person.id == Appraisal.person_id)
-                           .where(Appraisal.round_id == rnd.id, Appraisal.state != "withdrawn")
-                           .order_by(Person.code)).all()
-    forms = [summary_form(session, actor, aid, digits=digits, check_access=False) for aid, _ in rows]
-    if fmt == "pdf":
-        return forms_pdf(forms)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for f, (_, code) in zip(forms, rows):
-            z.writestr(f"{rnd.fiscal_year}-{rnd.number}/{code}.pdf", forms_pdf([f]))
-    return buf.getvalue()
+    return render_round_forms(session, rnd.id, fmt=fmt, digits=digits)

@@ -3,15 +3,17 @@ hand the rows to the pure builders in ``data.py``."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from functools import partial
 from typing import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlmodel import Session
 
 from db.models import (
     Appraisal,
     CaseMeasure,
+    Competency,
     Event,
     Evidence,
     Kpi,
@@ -31,7 +33,7 @@ from workflow.calendar import thai_date
 from workflow.committees import band_codes
 from workflow.errors import InvalidInput, NotFound, Problem
 from workflow.progress import state_counts
-from workflow.reports import data
+from workflow.reports import data, hr_criteria
 from workflow.reports import low_performers as lp
 from workflow.reports.model import Report
 from workflow.rounds import policy_of_round
@@ -130,6 +132,30 @@ def case_rows(session: Session, rnd: Round) -> list[data.CaseRow]:
                          follow_up_notes=follow_notes.get(c.id, 0)) for c, p, a in cases]
 
 
+def _live_ids(rnd: Round):  # noqa: ANN202
+    return select(Appraisal.id).where(Appraisal.round_id == rnd.id, Appraisal.state != "withdrawn")
+
+
+def source_rows(session: Session, rnd: Round) -> list[data.SourceRow]:
+    """Per KPI source: KPIs, appraisals with one, the mean level reached (of those scored)."""
+    return [data.SourceRow(source, kpis, people, round(Decimal(mean), 2) if mean is not None else None)
+            for source, kpis, people, mean in session.execute(
+                select(Kpi.source, func.count(), func.count(func.distinct(Kpi.appraisal_id)), func.avg(Kpi.level))
+                .where(Kpi.appraisal_id.in_(_live_ids(rnd))).group_by(Kpi.source)).all()]
+
+
+def competency_rows(session: Session, rnd: Round) -> list[data.CompetencyRow]:
+    """Per competency: appraisals scored, the mean score, and how many reached the expected level."""
+    at_expected = func.sum(case((Competency.score >= Competency.expected_level, 1), else_=0))
+    return [data.CompetencyRow(code, name, scored, round(Decimal(mean), 2) if mean is not None else None,
+                               int(reached or 0))
+            for code, name, scored, mean, reached in session.execute(
+                select(Competency.code, func.min(Competency.name_th), func.count(Competency.score),
+                       func.avg(Competency.score), at_expected)
+                .where(Competency.appraisal_id.in_(_live_ids(rnd))).group_by(Competency.code)
+                .order_by(func.min(Competency.position), Competency.code)).all()]
+
+
 def cascade_rows(session: Session, rnd: Round, org: OrgUnit) -> list[data.CascadeRow]:
     unit = OrgUnit.__table__.alias("kpi_unit")
     org_kpis = list(session.execute(
@@ -191,7 +217,8 @@ def build(session: Session, actor: Actor, round_id: int, name: str, *, today: da
         "progress": lambda: data.round_progress(meta, units, state_counts(session, rnd.id), milestones_of(session, rnd)),
         "round_report": lambda: _with_low_performers(
             data.round_report(meta, bands, units, appraisal_rows(session, rnd), case_rows(session, rnd),
-                              attached_evidence(session, rnd)), low_performers()),
+                              attached_evidence(session, rnd), source_rows(session, rnd), competency_rows(session, rnd),
+                              hr_criteria.for_report(session, org.id, rnd.fiscal_year)), low_performers()),
         "low_performers": low_performers,
         "distribution": lambda: data.rating_distribution(meta, bands, units, appraisal_rows(session, rnd),
                                                          dict(policy.guideline_distribution)),

@@ -64,25 +64,31 @@ def in_report(c: LowCase, round_id: int, starts_on: date, ends_on: date) -> bool
     return c.round_id == round_id or counts_in_round(c.opened_on, c.closed_on, starts_on, ends_on)
 
 
-COLUMNS = [
-    Column("no", "ลำดับ", "no.", "int"), Column("name", "ชื่อ-สกุล", "name", width=3),
+# Two tables a clerk can read on paper: one row per case, then one row per measure of each case.
+CASE_COLUMNS = [
+    Column("no", "ลำดับ", "no.", "int"), Column("name", "ชื่อ-สกุล", "name", width=4),
     Column("unit", "หน่วยงาน", "unit", width=2), Column("from_round", "จากผลรอบ", "from round"),
     Column("carried", "ยกมาจากรอบก่อน", "carried in"), Column("opened_on", "เปิดกรณี", "opened", "date"),
-    Column("total_percent", "ผลการประเมิน", "result %", "percent"), Column("rating", "ระดับ", "rating"),
-    Column("measure", "มาตรการ", "measure", width=2), Column("status", "สถานะ", "status", width=2),
-    Column("evidence", "หลักฐาน (รายการ)", "evidence", "int"),
-    Column("evidence_dates", "วันที่หลักฐาน", "evidence dates", width=2),
+    Column("total_percent", "ผลการประเมิน", "result %", "percent"), Column("rating", "ระดับ", "rating", width=2),
     Column("follow_up", "ผลการติดตามประเมิน", "follow-up result", width=2),
     Column("state", "สถานะกรณี", "case state", width=2), Column("closed_on", "ปิดกรณี", "closed", "date"),
+]
+COLUMNS = [
+    Column("no", "ลำดับ", "no.", "int"), Column("name", "ชื่อ-สกุล", "name", width=4),
+    Column("measure", "มาตรการ", "measure", width=4), Column("status", "สถานะ", "status", width=3),
+    Column("evidence", "หลักฐาน (รายการ)", "evidence", "int"),
+    Column("evidence_dates", "วันที่หลักฐาน", "evidence dates", width=3),
 ]
 
 
 def low_performers(meta: Meta, bands: Sequence[Band], units: Sequence[Unit], cases: Sequence[LowCase],
                    round_id: int, covers: str = "") -> Report:
-    """Pure: the report of the cases open during the round (see `in_report`), one row per measure."""
+    """Pure: the report of the cases open during the round (see `in_report`): one row per case,
+    then one row per measure (table `cases`, each row with its case's columns too)."""
     unit_name = {u.id: u.name for u in units}
     chosen = [c for c in cases if in_report(c, round_id, meta.starts_on, meta.ends_on)]
     rows: list[dict[str, Any]] = []
+    case_rows: list[dict[str, Any]] = []
     for i, c in enumerate(sorted(chosen, key=lambda c: (c.opened_on, c.person_code, c.id)), start=1):
         follow = "-"
         if c.follow_up_percent is not None:
@@ -94,6 +100,7 @@ def low_performers(meta: Meta, bands: Sequence[Band], units: Sequence[Unit], cas
                 "state": STATE_TH.get(c.state, c.state)
                 + (f" (ต่ำ {c.consecutive_low_rounds} รอบติดต่อกัน)" if c.flagged_for_action else ""),
                 "closed_on": c.closed_on}
+        case_rows.append(base)
         for m in c.measures or (MeasureRow("-", "not_started"),):
             th, en = STATUS.get(m.status, (m.status, m.status))
             rows.append({**base, "measure": MEASURE_TH.get(m.kind, m.kind), "measure_code": m.kind,
@@ -111,8 +118,9 @@ def low_performers(meta: Meta, bands: Sequence[Band], units: Sequence[Unit], cas
     return Report("low_performers", "รายงานผู้มีผลการปฏิบัติงานต่ำและการดำเนินการตามมาตรการ",
                   "Low performers and the measures taken", lines,
                   [Table("summary", "สรุป", "summary", summary, summary_rows),
-                   Table("cases", "กรณีผู้มีผลการปฏิบัติงานต่ำที่เปิดอยู่ในรอบ", "cases open during the round",
-                         COLUMNS, rows)])
+                   Table("case_list", "กรณีผู้มีผลการปฏิบัติงานต่ำที่เปิดอยู่ในรอบ", "cases open during the round",
+                         CASE_COLUMNS, case_rows),
+                   Table("cases", "มาตรการของแต่ละกรณี", "the measures of each case", COLUMNS, rows)])
 
 
 # --- reading ---------------------------------------------------------------------------------

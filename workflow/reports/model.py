@@ -51,7 +51,8 @@ class Report:
             "key": self.key, "title_th": self.title_th, "title_en": self.title_en, "lines": self.lines,
             "tables": [{
                 "key": t.key, "title_th": t.title_th, "title_en": t.title_en, "notes": t.notes,
-                "columns": [{"key": c.key, "th": c.th, "en": c.en, "kind": c.kind} for c in t.columns],
+                "columns": [{"key": c.key, "th": c.th, "en": c.en, "kind": c.kind, "width": c.width}
+                            for c in t.columns],
                 "rows": [{k: jsonable(v) for k, v in r.items()} for r in t.rows],
             } for t in self.tables],
         }

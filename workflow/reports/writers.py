@@ -1,28 +1,20 @@
-"""Write any ``Report`` as JSON, CSV, .xlsx (openpyxl) or a printable PDF in Thai (fpdf2).
-
-The PDF uses the Loma font from the Thai Linux Working Group (fonts-tlwg, GPL-2+ with the font
-exception: embedding it does not put the document under the GPL; see fonts/COPYING), shipped
-in ``fonts/``, with HarfBuzz text shaping (uharfbuzz) so vowels and tone marks sit right.
-"""
+"""Write any ``Report`` as JSON, CSV, .xlsx (openpyxl) or a printable PDF in Thai (a Typst
+template, ``workflow.documents``)."""
 from __future__ import annotations
 
 import csv
 import io
 import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from fpdf import FPDF
-from fpdf.fonts import FontFace
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from workflow.documents.render import render
 from workflow.reports.model import Report, Table, jsonable
 
-FONTS = Path(__file__).parent / "fonts"
-FONT = "Loma"
 MEDIA_TYPES = {
     "json": "application/json",
     "csv": "text/csv; charset=utf-8",
@@ -146,62 +138,13 @@ def _xlsx_value(value: Any, kind: str) -> Any:
 
 
 # --- PDF -----------------------------------------------------------------------------------------
-class ThaiPDF(FPDF):
-    """An A4 page with the Thai font loaded and text shaping on; a page number in the footer."""
-
-    def __init__(self, orientation: str = "P", footer_text: str = ""):
-        super().__init__(orientation=orientation, format="A4")
-        self.footer_text = footer_text
-        self.add_font(FONT, "", str(FONTS / "Loma.ttf"))
-        self.add_font(FONT, "B", str(FONTS / "Loma-Bold.ttf"))
-        self.set_text_shaping(True)
-        self.set_auto_page_break(True, margin=14)
-        self.set_margins(12, 12, 12)
-
-    def footer(self) -> None:
-        self.set_y(-10)
-        self.set_font(FONT, "", 8)
-        self.cell(0, 5, f"{self.footer_text}  หน้า {self.page_no()}", align="R")
-
-    def heading(self, text: str, size: int = 14) -> None:
-        self.set_font(FONT, "B", size)
-        self.multi_cell(0, size * 0.5, text, align="L", new_x="LMARGIN", new_y="NEXT")
-        self.set_font(FONT, "", 10)
-
-    def para(self, text: str, size: int = 10, h: float = 5.5) -> None:
-        self.set_font(FONT, "", size)
-        self.multi_cell(0, h, text, align="L", new_x="LMARGIN", new_y="NEXT")
-
-
-def write_table(pdf: ThaiPDF, t: Table, size: int = 8) -> None:
-    pdf.set_font(FONT, "", size)
-    widths = tuple((c.width or 1) * (1 if c.kind == "text" else 0.8) for c in t.columns)
-    with pdf.table(col_widths=widths, headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230)),
-                   line_height=size * 0.55, text_align="LEFT", first_row_as_headings=True) as table:
-        head = table.row()
-        for c in t.columns:
-            head.cell(c.th)
-        for row in t.rows:
-            r = table.row()
-            for value in t.values(row):
-                r.cell(str(_cell(value)))
-
-
 def to_pdf(report: Report) -> bytes:
-    wide = any(len(t.columns) > 7 for t in report.tables)
-    pdf = ThaiPDF("L" if wide else "P", footer_text=report.title_en)
-    pdf.add_page()
-    pdf.heading(report.title_th)
-    pdf.para(report.title_en, 9)
-    for line in report.lines:
-        pdf.para(line, 10)
-    for t in report.tables:
-        pdf.ln(2)
-        pdf.heading(f"{t.title_th} / {t.title_en}", 11)
-        write_table(pdf, t)
-        for note in t.notes:
-            pdf.para(note, 8, 4.5)
-    return bytes(pdf.output())
+    """The report laid out by ``workflow/documents/templates/report.typ``; landscape when a table is wide."""
+    data = report.as_dict()
+    for t, table in zip(data["tables"], report.tables):  # the cells as the other formats show them
+        t["rows"] = [{c.key: _cell(v) for c, v in zip(table.columns, table.values(row))} for row in table.rows]
+    data["landscape"] = any(len(t.columns) > 7 for t in report.tables)
+    return render("report", data)
 
 
 def write(report: Report, fmt: str) -> bytes:
@@ -209,4 +152,4 @@ def write(report: Report, fmt: str) -> bytes:
     return writers[fmt](report)
 
 
-__all__ = ["MEDIA_TYPES", "ThaiPDF", "to_csv", "to_json", "to_pdf", "to_xlsx", "write", "jsonable"]
+__all__ = ["MEDIA_TYPES", "to_csv", "to_json", "to_pdf", "to_xlsx", "write", "jsonable"]

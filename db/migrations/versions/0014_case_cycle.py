@@ -2,13 +2,13 @@
 develop, how, by when) and plan revisions (a still-low follow-up opens a new one).
 
 Revision ID: 0014_case_cycle
-Revises: 0011_jobs
+Revises: 0012_hr_criteria
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_case_cycle"
-down_revision = "0011_jobs"
+down_revision = "0012_hr_criteria"
 branch_labels = None
 depends_on = None
 
