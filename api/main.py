@@ -48,6 +48,9 @@ def _include_routers(app: FastAPI, settings) -> None:  # noqa: ANN001
     from api.routes import cases, reports, roster, screening  # issue 4: cases, committee work, reports, roster
     for r in (cases.router, screening.router, reports.router, roster.router):
         app.include_router(r)
+    from api.routes import agency_assessments, kpi_sets, org_kpis  # the organisation level
+    for r in (org_kpis.router, kpi_sets.router, agency_assessments.router):
+        app.include_router(r)
     from api import pages  # the web pages (issue 6): /static and the page routes
     pages.install(app)
     if settings.bench_routes:

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from db.models import (Appraisal, Committee, CommitteeMember, Competency, Kpi, OrgUnit,
                        Person, ProgressNote, Round, Signature)
 from db.raw import Raw, decimal2
-from workflow import audit, engine, scoring
+from workflow import audit, engine, org_kpis, scoring
 from workflow.access import Actor, AppraisalView, appraisal_roles
 from workflow.competencies import CORE_COMPETENCIES  # noqa: F401  (re-exported)
 from workflow.errors import InvalidInput, Problem
@@ -339,6 +339,7 @@ def _opinion(e: engine.Env) -> engine.Changes:
 
 def _replace_agreement(session: Session, a: Appraisal, p: dict[str, Any], actor: Actor,
                        held: frozenset[str]) -> Mapping[str, Any]:
+    org_kpis.require_agreement_links(session, a, p["kpis"])  # links to organisation KPIs: 422 if not theirs
     session.execute(delete(Kpi).where(Kpi.appraisal_id == a.id))
     for i, k in enumerate(p["kpis"]):
         session.add(Kpi(appraisal_id=a.id, position=i, **k))
