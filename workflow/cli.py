@@ -26,6 +26,8 @@ app.add_typer(report_app, name="report")
 from workflow.notifications.cli import notify_app, scheduler_command  # noqa: E402  (issue 5)
 app.add_typer(notify_app, name="notify")
 app.command("scheduler")(scheduler_command)
+from workflow.agency_cli import app as agency_app  # noqa: E402  (pmflow agency open ...)
+app.add_typer(agency_app, name="agency")
 
 
 def _fail(exc: WorkflowError) -> None:
