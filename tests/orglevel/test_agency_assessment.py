@@ -162,6 +162,13 @@ def test_a_full_year_through_the_api(client, as_, w, other, engine):
     history = client.get(f"/api/v1/agency-assessments/{aid}/history", headers=hr).json()
     assert [h["event"] for h in history][:3] == ["open", "edit_plan", "edit_plan"]
     assert history[-1]["to_state"] == "announced" and len(history) == final["version"]
+    report = client.get(f"/api/v1/rounds/{w.opened.round.id}/reports/agency_assessment", headers=hr).json()
+    (row,) = report["tables"][0]["rows"]
+    assert row["code"] == w.unit.code and row["total"] == "74.00" and row["d.effectiveness"] == "72.00"
+    assert row["rating"] == "ดี" and row["state"] == "ประกาศผลแล้ว"
+    for fmt, magic in (("csv", "\ufeff".encode()), ("xlsx", b"PK")):
+        r = client.get(f"/api/v1/rounds/{w.opened.round.id}/reports/agency_assessment?format={fmt}", headers=hr)
+        assert r.status_code == 200 and r.content.startswith(magic)
     listed = client.get("/api/v1/agency-assessments?fiscal_year=2570", headers=hr).json()
     assert [a["id"] for a in listed] == [aid]
     with new_session(engine) as s:
