@@ -11,12 +11,12 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.pages import appraisal, auth, cases, committee, hr, tasks
+from api.pages import appraisal, auth, cases, committee, hr, org_level, tasks
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, tasks, appraisal, committee, hr, cases):
+for module in (auth, tasks, appraisal, committee, hr, cases, org_level):
     router.include_router(module.router)
 
 
