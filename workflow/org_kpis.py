@@ -257,6 +257,8 @@ def update(session: Session, actor: Actor, org_code: str, kpi_id: int, data: Map
     body: OrgKpiPatch = _validated(OrgKpiPatch, data)
     try:
         changes = body.model_dump(exclude_unset=True)
+        # null clears the parent; for the other fields it means "unchanged"
+        changes = {k: v for k, v in changes.items() if v is not None or k in ("parent_id", "parent_code")}
         if "parent_id" in changes or "parent_code" in changes:
             parent_id, problems = _resolve_parent(session, org, k.fiscal_year, changes.pop("parent_id", None),
                                                   changes.pop("parent_code", None))
