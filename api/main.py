@@ -63,6 +63,9 @@ def _include_routers(app: FastAPI) -> None:
     openapi_events.install(app)
     from api.routes import documents  # templates checked at start, case forms, ITA pack
     documents.install(app)
+    from api.routes import agency_assessments, kpi_sets, org_kpis  # the organisation level
+    for r in (org_kpis.router, kpi_sets.router, agency_assessments.router):
+        app.include_router(r)
     pages.install(app)  # /static and the web pages
 
 

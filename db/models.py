@@ -278,12 +278,79 @@ class OrgKpi(SQLModel, table=True):
     """An organisation's KPI that individual KPIs cascade from (Rayong's cascade)."""
 
     __tablename__ = "org_kpi"
+    __table_args__ = (UniqueConstraint("org_unit_id", "fiscal_year", "code", name="uq_org_kpi_org_year_code"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     org_unit_id: int = Field(foreign_key="org_unit.id", index=True)
     fiscal_year: int
     code: str = Field(max_length=64)
     title: str = Field(max_length=500)
     parent_id: Optional[int] = Field(default=None, foreign_key="org_kpi.id")
+    weight: int = Field(default=0)  # whole percent of the organisation's plan
+    level_descriptions: list[str] = Field(default_factory=list, sa_column=Column(JSON))  # targets 1..5
+    # Retired, never deleted: individual KPIs may still point at it.
+    retired: bool = Field(default=False)
+
+
+class KpiSet(SQLModel, table=True):
+    """KPIs kept for a position in an organisation: an evaluator starts an agreement from it."""
+
+    __tablename__ = "kpi_set"
+    __table_args__ = (UniqueConstraint("org_unit_id", "position", name="uq_kpi_set_org_position"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    org_unit_id: int = Field(foreign_key="org_unit.id", index=True)
+    position: str = Field(max_length=300)
+    kpis: list[dict] = Field(default_factory=list, sa_column=Column(JSON))  # as an agreement's KPIs
+    updated_at: datetime = _ts()
+
+
+# --- the agency assessment (Rayong: an agency assessed in four dimensions) -------------------------
+class AgencyAssessment(SQLModel, table=True):
+    """One per agency per fiscal year. The plan, levels and result are JSON texts written by the
+    engine's pure effects; the dimensions are the policy's, copied at opening."""
+
+    __tablename__ = "agency_assessment"
+    __table_args__ = (UniqueConstraint("org_unit_id", "fiscal_year", name="uq_agency_assessment_org_year"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    org_unit_id: int = Field(foreign_key="org_unit.id", index=True)  # the agency
+    province_id: int = Field(foreign_key="org_unit.id", index=True)  # who assesses it (its parent)
+    fiscal_year: int
+    policy_version_id: int = Field(foreign_key="policy_version.id")
+    state: str = Field(default="draft", max_length=32)
+    version: int = Field(default=0)
+    dimensions: str = Field(default="[]", sa_type=Text)  # [{code, th, en, weight}]
+    plan: str = Field(default="[]", sa_type=Text)  # [{id, dimension, code, title, weight, levels, org_kpi_id}]
+    levels: str = Field(default="{}", sa_type=Text)  # {kpi id: level 1..5}
+    result: str = Field(default="{}", sa_type=Text)  # dimension percents and the working
+    total_percent: Optional[Decimal] = Field(default=None, sa_type=Numeric(5, 2))
+    rating_code: Optional[str] = Field(default=None, max_length=32)
+    review_comment: str = Field(default="", sa_type=Text)
+    updated_at: datetime = _ts()
+
+
+class AgencyMilestone(SQLModel, table=True):
+    """An agency assessment's due dates (the SARs at 6, 9 and 12 months of the fiscal year)."""
+
+    __tablename__ = "agency_milestone"
+    __table_args__ = (UniqueConstraint("assessment_id", "code", name="uq_agency_milestone_code"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    assessment_id: int = Field(foreign_key="agency_assessment.id", index=True)
+    code: str = Field(max_length=32)  # sar_6 | sar_9 | sar_12
+    due_on: date
+
+
+class AgencySar(SQLModel, table=True):
+    """A self-assessment report's line: progress on one KPI of the plan, with its evidence."""
+
+    __tablename__ = "agency_sar"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    assessment_id: int = Field(foreign_key="agency_assessment.id", index=True)
+    milestone: str = Field(max_length=32)  # sar_6 | sar_9 | sar_12
+    kpi_id: str = Field(max_length=64)  # the plan's KPI id
+    progress: str = Field(default="", sa_type=Text)
+    level: Optional[int] = None  # the agency's own estimate, 1..5
+    evidence: str = Field(default="", sa_type=Text)
+    author_person_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    created_at: datetime = _ts()
 
 
 # --- committee and low-performer cases -----------------------------------------------------------

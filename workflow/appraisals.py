@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from db.models import Appraisal, Committee, CommitteeMember, Competency, Kpi, OrgUnit, ProgressNote, Signature
 from db.raw import Raw, decimal2
-from workflow import audit, engine, scoring
+from workflow import audit, engine, org_kpis, orgs, scoring
 from workflow.access import Actor, AppraisalView, appraisal_roles
 from workflow.errors import InvalidInput, Problem
 from workflow.machines.appraisal import MACHINE, AppraisalFacts
@@ -339,28 +339,28 @@ def _opinion(e: engine.Env) -> engine.Changes:
     }, record={"level": 2 if second else 1})
 
 
-def _linked_org_kpis(raw: Raw, snap: engine.Snapshot, p: Mapping[str, Any]) -> dict[int, str]:
-    """The organisation KPIs the new agreement links to, with their units' paths."""
+def _linked_org_kpis(raw: Raw, snap: engine.Snapshot, p: Mapping[str, Any]) -> Any:
+    """What the link rule needs: the organisation KPIs named, the appraisee's unit and the units
+    above it, and the round's fiscal year."""
     ids = sorted({k["org_kpi_id"] for k in p.get("kpis", ()) if k.get("org_kpi_id") is not None})
     if not ids:
-        return {}
+        return None
     marks = ", ".join(["%s"] * len(ids))
-    return dict(raw.all(f"SELECT k.id, o.path FROM org_kpi k JOIN org_unit o ON o.id = k.org_unit_id "
-                        f"WHERE k.id IN ({marks})", ids))
+    known = {r[0]: org_kpis.KpiRef(r[0], r[1], r[2], bool(r[3])) for r in raw.all(
+        f"SELECT id, org_unit_id, fiscal_year, retired FROM org_kpi WHERE id IN ({marks})", ids)}
+    above = orgs.path_ids(snap.row.org_path)  # the unit and those above it
+    (year,) = raw.one("SELECT fiscal_year FROM round WHERE id = %s", (snap.row.round_id,))
+    return known, above, year
 
 
 def _replace_agreement(e: engine.Env) -> engine.Changes:
-    p, row = e.payload, e.row
-    # An individual KPI cascades only from an organisation KPI on the appraisee's own line (their
-    # unit or one above it) or inside the round's organisation.
-    usable = {i for i, path in e.inputs.items()
-              if row.org_path.startswith(path) or path.startswith(row.round_org_path)}
-    unknown = [i for i, k in enumerate(p["kpis"]) if k.get("org_kpi_id") is not None
-               and k["org_kpi_id"] not in usable]
-    if unknown:
-        raise InvalidInput([Problem(f"payload.kpis[{i}].org_kpi_id",
-                                    "ไม่พบตัวชี้วัดระดับองค์กรนี้ในองค์กรของผู้รับการประเมิน",
-                                    "no such organisation KPI in the appraisee's organisation") for i in unknown])
+    p = e.payload
+    if e.inputs is not None:  # links to organisation KPIs: their own line, their year, not retired
+        known, above, year = e.inputs
+        problems = org_kpis.link_problems([(i, k.get("org_kpi_id")) for i, k in enumerate(p["kpis"])],
+                                          known, above, year)
+        if problems:
+            raise InvalidInput(problems)
     replace = [(Kpi, "appraisal_id", tuple(dict(k, appraisal_id=e.row.id, position=i)
                                            for i, k in enumerate(p["kpis"])))]
     if "competencies" in p:

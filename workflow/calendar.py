@@ -4,7 +4,7 @@ Fiscal 2569 = 1 Oct 2025 - 30 Sep 2026; round 1 = 1 Oct - 31 Mar, round 2 = 1 Ap
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from workflow.errors import InvalidInput, Problem
@@ -23,6 +23,13 @@ _THAI_DIGITS = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
 def today() -> date:
     """Today in Bangkok: deadlines fall on Thai calendar days, whatever the server's zone."""
     return datetime.now(BANGKOK).date()
+
+
+def local_date(at: datetime) -> date:
+    """The Bangkok calendar day of a stored timestamp (a naive one was stored as UTC)."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=timezone.utc)
+    return at.astimezone(BANGKOK).date()
 
 
 def round_dates(fiscal_year_be: int, number: int) -> tuple[date, date]:

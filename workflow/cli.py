@@ -30,6 +30,9 @@ from workflow.notifications.cli import notify_app, scheduler_command  # noqa: E4
 
 app.add_typer(notify_app, name="notify")
 app.command("scheduler")(scheduler_command)
+from workflow.agency_cli import app as agency_app  # noqa: E402  (pmflow agency open ...)
+
+app.add_typer(agency_app, name="agency")
 
 
 def _fail(exc: WorkflowError) -> None:

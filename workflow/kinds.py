@@ -6,10 +6,11 @@ firing an event before this module is imported is an error, never a silent skip 
 """
 from __future__ import annotations
 
-from workflow import appraisals, cases, engine
+from workflow import agency_assessments, appraisals, cases, engine
 
 APPRAISAL = engine.register(appraisals.kind())
 CASE = engine.register(cases.kind())
+AGENCY_ASSESSMENT = engine.register(agency_assessments.kind())
 
 # An announced appraisal opens a low-performer case, or moves the person's open one.
 APPRAISAL.on_enter["announced"] = [cases.on_appraisal_announced]

@@ -28,6 +28,10 @@ STATES: dict[str, Label] = {
     "re_evaluation": ("ประเมินติดตามผล", "Follow-up evaluation"),
     "closed_improved": ("ปิดกรณี (ผลดีขึ้น)", "Closed: improved"),
     "escalated": ("เสนอพิจารณาดำเนินการ", "Escalated for action"),
+    # agency assessment (seed 004): the self-assessment reports at 6, 9 and 12 months
+    "sar_6": ("รายงานรอบ 6 เดือนแล้ว", "6-month self-assessment reported"),
+    "sar_9": ("รายงานรอบ 9 เดือนแล้ว", "9-month self-assessment reported"),
+    "sar_12": ("รายงานรอบ 12 เดือนแล้ว", "12-month self-assessment reported"),
 }
 
 EVENTS: dict[str, Label] = {
@@ -69,6 +73,12 @@ EVENTS: dict[str, Label] = {
     "still_low": ("ผลยังต่ำ", "Still low"),
     "escalate": ("เสนอพิจารณาดำเนินการ", "Escalate"),
     "record_decision": ("บันทึกผลการพิจารณา", "Record the decision"),
+    # agency assessment
+    "submit_sar_6": ("ส่งรายงานการประเมินตนเองรอบ 6 เดือน", "Submit the 6-month self-assessment"),
+    "submit_sar_9": ("ส่งรายงานการประเมินตนเองรอบ 9 เดือน", "Submit the 9-month self-assessment"),
+    "submit_sar_12": ("ส่งรายงานการประเมินตนเองรอบ 12 เดือน", "Submit the 12-month self-assessment"),
+    "review": ("กลั่นกรองผลการประเมิน", "Review the result"),
+    "return_evaluation": ("ส่งผลการประเมินกลับไปทบทวน", "Return the evaluation"),
 }
 
 # The low-performer measures (seed 001's report form) and their statuses.
@@ -96,6 +106,7 @@ ROLES: dict[str, Label] = {
     "admin": ("ผู้ดูแลระบบ", "Administrator"),
     "supervisor": ("ผู้บังคับบัญชา", "Supervisor"),
     "system": ("ระบบ", "System"),
+    "agency": ("ส่วนราชการผู้รับการประเมิน", "Assessed agency"),
 }
 
 # What a person must do next (`workflow.notifications.pending` action codes): reminders and My tasks.

@@ -249,6 +249,62 @@ class Bands(_Strict):
         return [self[t] for t in STAFF_TYPES]
 
 
+# --- the organisation level: an agency assessed in weighted dimensions (Rayong, seed 004) ---------
+AGENCY_SAR_MONTHS = (6, 9, 12)  # seed 004 3.1: self-assessment reports at 6, 9 and 12 months
+
+
+class AgencyDimension(_Strict):
+    """One dimension of the agency assessment and its weight (whole percent)."""
+
+    th: str
+    en: str
+    weight: int = Field(ge=0, le=100)
+
+
+class AgencyRules(_Strict):
+    """How a province assesses its agencies: the dimensions (weights summing to 100), the bands of
+    the result, who reviews, and when each SAR is due (days after its period ends). `defaults`
+    names the keys a notice does not give (chosen by us)."""
+
+    source: str = ""
+    dimensions: dict[str, AgencyDimension]
+    bands: tuple[Band, ...] = ()
+    reviewer: Literal["committee"] = "committee"
+    sar_due_days_after: int = Field(15, ge=0, le=90)
+    defaults: tuple[str, ...] = ()
+
+    @field_validator("dimensions")
+    @classmethod
+    def _weights_100(cls, v: dict[str, AgencyDimension]) -> dict[str, AgencyDimension]:
+        if not v:
+            raise ValueError("at least one dimension (ต้องมีอย่างน้อยหนึ่งมิติ)")
+        bad = [k for k in v if not k.replace("_", "").isalnum() or not k.islower()]
+        if bad:
+            raise ValueError(f"dimension codes are lower-case letters, digits and _: {bad}")
+        total = sum(d.weight for d in v.values())
+        if total != 100:
+            raise ValueError(f"dimension weights must sum to 100, got {total} (น้ำหนักมิติรวมต้องเท่ากับ 100)")
+        return v
+
+    @field_validator("bands")
+    @classmethod
+    def _bands(cls, rows: tuple[Band, ...]) -> tuple[Band, ...]:
+        return Bands._contiguous(rows) if rows else rows
+
+    def band_for(self, total_percent: Decimal) -> Band | None:
+        return next((b for b in self.bands if b.min <= total_percent), None)
+
+    def sar_due_dates(self, fiscal_year_be: int) -> dict[str, date]:
+        """Each SAR's due date: its period's last day (month 6, 9, 12 of the fiscal year, which
+        starts on 1 October) plus `sar_due_days_after`."""
+        start = date(fiscal_year_be - 543 - 1, 10, 1)
+        out = {}
+        for months in AGENCY_SAR_MONTHS:
+            y, m = start.year + (start.month - 1 + months) // 12, (start.month - 1 + months) % 12 + 1
+            out[f"sar_{months}"] = date(y, m, 1) - timedelta(days=1) + timedelta(days=self.sar_due_days_after)
+        return out
+
+
 class Policy(_Strict):
     code: str = Field(pattern=r"^[a-z0-9_]+$")
     name_th: str
@@ -264,6 +320,8 @@ class Policy(_Strict):
     superior_levels: int = Field(1, ge=0, le=2)
     # Optional guideline distribution for the committee's calibration view: band code -> percent.
     guideline_distribution: dict[str, Decimal] = {}
+    # The agency assessment (organisation level); presets without one have no agency assessment.
+    agency: AgencyRules | None = None
     # The expected level (1-5) of each core competency by position level (Person.position_level),
     # set on the appraisal's competencies when a round opens; a level not listed expects
     # `competency_level_default`.

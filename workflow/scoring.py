@@ -100,3 +100,33 @@ def score(
         f"ระดับ / rating = {rating.th} ({rating.en}), ตั้งแต่ / from {rating.min}%",
     )
     return Score(results, competency, total, rating, working)
+
+
+# --- the agency assessment: levels 1-5 per KPI, weighted within each dimension, then by dimension --
+@dataclass(frozen=True)
+class AgencyScore:
+    dimension_percents: dict[str, Decimal]
+    total_percent: Decimal
+    working: tuple[str, ...]
+
+
+def agency_score(dimensions: Sequence[tuple[str, int, Sequence[tuple[int, int]]]]) -> AgencyScore:
+    """dimension % = sum(weight_i * level_i) / 5 over its KPIs (weights summing to 100);
+    total % = sum(dimension % * dimension weight / 100). Every bad input named at once."""
+    problems: list[Problem] = []
+    for code, _, kpis in dimensions:
+        found = check_inputs(list(kpis), [0])
+        problems += [Problem(f"{code}.{p.field}", p.th, p.en) for p in found]
+    if sum(int(w) for _, w, _ in dimensions) != 100:
+        problems.append(Problem("dimensions", "น้ำหนักมิติรวมต้องเท่ากับ 100", "dimension weights must sum to 100"))
+    if problems:
+        raise InvalidInput(problems)
+    percents: dict[str, Decimal] = {}
+    working: list[str] = []
+    for code, _, kpis in dimensions:
+        weighted = sum(Decimal(int(w)) * Decimal(int(lv)) for w, lv in kpis)
+        percents[code] = round2(weighted / 5)
+        working.append(f"{code} = {' + '.join(f'{w}×{lv}' for w, lv in kpis)} = {weighted} ÷ 5 = {percents[code]}%")
+    total = round2(sum(percents[c] * w / 100 for c, w, _ in dimensions))
+    working.append("รวม / total = " + " + ".join(f"{percents[c]} × {w}%" for c, w, _ in dimensions) + f" = {total}%")
+    return AgencyScore(percents, total, tuple(working))

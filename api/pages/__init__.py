@@ -12,12 +12,12 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from api.pages import announce, appraisal, auth, cases, committee, hr, jobs, policy, tasks
+from api.pages import announce, appraisal, auth, cases, committee, hr, jobs, org_level, policy, tasks
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, tasks, appraisal, committee, hr, policy, cases, announce, jobs):
+for module in (auth, tasks, appraisal, committee, hr, policy, cases, announce, jobs, org_level):
     router.include_router(module.router)
 
 

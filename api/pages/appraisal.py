@@ -30,7 +30,7 @@ from api.pages.common import (
     status_of,
 )
 from api.routes.events import form_version, required_version
-from workflow import appraisal_detail, engine, scoring
+from workflow import appraisal_detail, engine, org_kpis, scoring
 from workflow.appraisal_detail import AppraisalDetail, hand_over_candidates
 from workflow.appraisals import competencies_of, kpis_of
 from workflow.errors import NotFound, WorkflowError
@@ -74,6 +74,8 @@ def _kpi_rows(form: dict[str, str]) -> list[tuple[int, dict[str, Any]]]:
         kpi: dict[str, Any] = {"title": get("title"), "source": get("source") or "role",
                                "weight": _int_or_text(get("weight")), "evidence": get("evidence"),
                                "level_descriptions": levels if any(levels) else []}
+        if get("org_kpi"):  # the organisation KPI it serves (checked by the engine: 422 if not offered)
+            kpi["org_kpi_id"] = _int_or_text(get("org_kpi"))
         rows.append((i, kpi))
     return rows
 
@@ -119,7 +121,7 @@ def field_mapper(kpi_index: list[int]) -> Callable[[str], str | None]:
         if m:
             i = int(m.group(1))
             row = kpi_index[i] if i < len(kpi_index) else i
-            name = {"level_descriptions": "levels", "": "title"}.get(m.group(2), m.group(2))
+            name = {"level_descriptions": "levels", "org_kpi_id": "org_kpi", "": "title"}.get(m.group(2), m.group(2))
             return f"kpi-{row}-{name}"
         m = re.match(r"competencies\[(\d+)\]\.?(\w*)", path)
         if m:
@@ -157,6 +159,7 @@ class KpiRow:
     levels: list[str]
     evidence: str
     level: Any = None
+    org_kpi_id: int | None = None
 
 
 def _rows_for_editor(kpis: list[Any], form: dict[str, str] | None) -> list[KpiRow]:
@@ -169,10 +172,11 @@ def _rows_for_editor(kpis: list[Any], form: dict[str, str] | None) -> list[KpiRo
         for i in range(count):
             g = lambda k, i=i: form.get(f"kpi-{i}-{k}", "")
             out.append(KpiRow(g("title"), g("source") or "role", g("weight"),
-                              [g(f"level{n}") for n in LEVELS], g("evidence")))
+                              [g(f"level{n}") for n in LEVELS], g("evidence"),
+                              org_kpi_id=int(g("org_kpi")) if g("org_kpi").isdigit() else None))
         return out
     return [KpiRow(k.title, k.source, k.weight, list(k.level_descriptions or []) + [""] * (5 - len(k.level_descriptions or [])),
-                   k.evidence, k.level) for k in kpis]
+                   k.evidence, k.level, k.org_kpi_id) for k in kpis]
 
 
 def page_context(session: Session, viewer: Viewer, v: AppraisalDetail, lang: str,
@@ -202,6 +206,7 @@ def page_context(session: Session, viewer: Viewer, v: AppraisalDetail, lang: str
         "policy": policy, "bands": [{"min": str(b.min), "th": b.th, "en": b.en} for b in policy.bands_of(a.staff_type)],
         "rating": rating, "working": working, "weight_total": sum(_as_weight(r.weight) for r in rows), "sources": SOURCES, "scale": COMPETENCY_SCALE, "levels": LEVELS,
         "people": people, "errors": errors, "form": form or {}, "score_form": score_form,
+        "org_kpis": org_kpis.offered(session, a.org_unit_id, v.round.fiscal_year) if editing else [],
         "final_events": [e for e in events if e not in FORM_EVENTS],
     }
 

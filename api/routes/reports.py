@@ -16,7 +16,8 @@ from workflow.reports import evidence, forms, load, writers
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 RoundId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 ReportName = Literal["progress", "round_report", "distribution", "announcement", "ranking", "kpi_cascade", "reward",
-                     "low_performers"]
+                     "low_performers",
+                     "agency_assessment"]
 Digits = Annotated[Literal["arabic", "thai"], Query(description="digits in dates: 31 มีนาคม 2569 or ๓๑ มีนาคม ๒๕๖๙")]
 
 
@@ -37,7 +38,9 @@ def _download(content: bytes, fmt: str, name: str) -> Response:
                         "report to the parent organisation on Ubon's forms (PM steps with evidence, every "
                         "low-performer case and its measures); distribution; announcement (outstanding and "
                         "very good); ranking within each unit; kpi_cascade; reward (the raise pool shared by "
-                        "rating: suggested raises, the pool and what is left). `format` json, csv, xlsx or pdf.")
+                        "rating: suggested raises, the pool and what is left); agency_assessment (the agencies under the "
+                        "round's organisation assessed in its fiscal year: dimensions, total, rating). `format` json, "
+                        "csv, xlsx or pdf.")
 def report(round_id: RoundId, name: ReportName, session: SessionDep, actor: ActorDep,
            format: Literal["json", "csv", "xlsx", "pdf"] = "json", digits: Digits = "arabic") -> Response:
     built = load.build(session, actor, round_id, name, digits=digits)

@@ -5,7 +5,7 @@ develop, how and by when: seed 002 ¶2.2)."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from sqlmodel import Session
 from db.models import Appraisal, LowPerformerCase, OrgUnit, Person, Round, Signature
 from workflow import cases
 from workflow.access import Actor
-from workflow.calendar import BANGKOK, thai_date
+from workflow.calendar import local_date, thai_date, today
 from workflow.documents.render import render
 from workflow.reports.forms import STAFF_TYPE_TH
 
@@ -25,7 +25,7 @@ def _day(at: datetime | date | None, digits: str) -> str:
     if at is None:
         return ""
     if isinstance(at, datetime):
-        at = (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).astimezone(BANGKOK).date()
+        at = local_date(at)
     return thai_date(at, digits=digits)
 
 
@@ -68,7 +68,7 @@ def case_data(session: Session, actor: Actor, case_id: int, *, digits: str = "ar
         "development_plan": c.development_plan or "",
         "plan_items": items,
         "signed": signed,
-        "today": _day(datetime.now(BANGKOK).date(), digits),
+        "today": _day(today(), digits),
     }
 
 

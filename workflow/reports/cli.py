@@ -9,7 +9,7 @@ import typer
 from workflow.errors import WorkflowError
 
 app = typer.Typer(help="Reports and forms as files. / รายงานและแบบฟอร์ม", no_args_is_help=True)
-NAMES = "progress, round_report, distribution, announcement, ranking, kpi_cascade, reward, low_performers"
+NAMES = "progress, round_report, distribution, announcement, ranking, kpi_cascade, reward, low_performers, agency_assessment"
 
 
 def _actor():  # noqa: ANN202

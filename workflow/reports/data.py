@@ -112,6 +112,94 @@ class CascadeRow:
     level: int | None = None
 
 
+@dataclass(frozen=True)
+class OrgKpiNode:
+    """An organisation KPI as the cascade tree needs it."""
+
+    id: int
+    parent_id: int | None
+    code: str
+    title: str
+    weight: int
+    unit_name: str
+    unit_path: str
+
+
+@dataclass(frozen=True)
+class CascadeLink:
+    """An individual KPI of the round linked to an organisation KPI."""
+
+    org_kpi_id: int
+    person_code: str
+    person_name: str
+    unit_name: str
+    kpi_title: str
+    weight: int
+    level: int | None = None
+
+
+@dataclass(frozen=True)
+class PersonWeights:
+    """A person's agreement in the round: total KPI weight and the weight linked upward."""
+
+    person_code: str
+    person_name: str
+    unit_name: str
+    total_weight: int
+    linked_weight: int
+
+
+@dataclass
+class CascadeTree:
+    rows: list[dict[str, Any]]  # depth-first: organisation KPI, its sub-KPIs, the people serving it
+    uncovered: list[OrgKpiNode]  # served by no one's agreement, directly or through a KPI below it
+    shares: list[dict[str, Any]]
+
+
+def cascade_tree(nodes: Sequence[OrgKpiNode], links: Sequence[CascadeLink],
+                 people: Sequence[PersonWeights]) -> CascadeTree:
+    """Pure: the organisation KPIs as a tree by their parents (province -> agency -> ...), each
+    followed by the individual KPIs that serve it; which KPIs no agreement serves, directly or
+    through a KPI below it; and each person's share of weight linked upward."""
+    by_id = {n.id: n for n in nodes}
+    children: dict[int | None, list[OrgKpiNode]] = {}
+    for n in nodes:
+        children.setdefault(n.parent_id if n.parent_id in by_id else None, []).append(n)
+    for kids in children.values():
+        kids.sort(key=lambda n: (n.unit_path, n.code))
+    served_by: dict[int, list[CascadeLink]] = {}
+    for link in links:
+        served_by.setdefault(link.org_kpi_id, []).append(link)
+    served: dict[int, int] = {}  # people's KPIs serving it, directly or below
+
+    def count(n: OrgKpiNode) -> int:
+        if n.id not in served:
+            served[n.id] = len(served_by.get(n.id, ())) + sum(count(c) for c in children.get(n.id, ()))
+        return served[n.id]
+
+    rows: list[dict[str, Any]] = []
+
+    def walk(n: OrgKpiNode, depth: int) -> None:
+        rows.append({"depth": depth, "kind": "org_kpi", "unit": n.unit_name, "code": n.code,
+                     "title": "  " * depth + n.title, "weight": n.weight, "person": "",
+                     "served": count(n)})
+        for c in children.get(n.id, ()):
+            walk(c, depth + 1)
+        for link in served_by.get(n.id, ()):
+            rows.append({"depth": depth + 1, "kind": "person", "unit": link.unit_name, "code": link.person_code,
+                         "title": "  " * (depth + 1) + link.kpi_title, "weight": link.weight,
+                         "person": link.person_name, "served": None})
+
+    for root in children.get(None, ()):
+        walk(root, 0)
+    uncovered = [n for n in sorted(nodes, key=lambda n: (n.unit_path, n.code)) if count(n) == 0]
+    shares = [{"code": p.person_code, "person": p.person_name, "unit": p.unit_name, "total_weight": p.total_weight,
+               "linked_weight": p.linked_weight,
+               "share": percent(p.linked_weight, p.total_weight) if p.total_weight else None}
+              for p in people]
+    return CascadeTree(rows, uncovered, shares)
+
+
 def _band_name(bands: Sequence[Band], code: str | None) -> str:
     for b in bands:
         if b.code == code:
@@ -281,7 +369,7 @@ def reward(meta: Meta, bands: Sequence[Band], units: Sequence[Unit], appraisals:
 
 
 # --- KPI cascade ---------------------------------------------------------------------------------
-def kpi_cascade(meta: Meta, rows: Sequence[CascadeRow]) -> Report:
+def kpi_cascade(meta: Meta, rows: Sequence[CascadeRow], tree: CascadeTree | None = None) -> Report:
     cols = [Column("org_kpi", "ตัวชี้วัดขององค์กร", "organisation KPI", width=4),
             Column("person", "ผู้รับผิดชอบ", "person", width=3), Column("unit", "หน่วยงาน", "unit", width=2),
             Column("kpi", "ตัวชี้วัดรายบุคคล", "individual KPI", width=4),
@@ -292,9 +380,29 @@ def kpi_cascade(meta: Meta, rows: Sequence[CascadeRow]) -> Report:
                     "person": f"{r.person_name} ({r.person_code})" if r.person_code else "-",
                     "unit": r.unit_name, "kpi": r.kpi_title or "ยังไม่มีตัวชี้วัดรายบุคคลรองรับ / none yet",
                     "weight": r.weight, "level": r.level})
-    return Report("kpi_cascade", "การถ่ายทอดตัวชี้วัดจากองค์กรสู่บุคคล", "KPI cascade", meta.lines(),
-                  [Table("cascade", "ตัวชี้วัดรายบุคคลที่สนับสนุนตัวชี้วัดขององค์กร",
-                         "individual KPIs supporting each organisation KPI", cols, out)])
+    tables = [Table("cascade", "ตัวชี้วัดรายบุคคลที่สนับสนุนตัวชี้วัดขององค์กร",
+                    "individual KPIs supporting each organisation KPI", cols, out)]
+    if tree is not None:
+        tables += [
+            Table("tree", "แผนผังการถ่ายทอดตัวชี้วัด (จังหวัด -> ส่วนราชการ -> บุคคล)",
+                  "the cascade as a tree (province -> agency -> people)",
+                  [Column("depth", "ชั้น", "depth", "int"), Column("kind", "ประเภท", "kind"),
+                   Column("unit", "หน่วยงาน", "unit", width=2), Column("code", "รหัส", "code"),
+                   Column("title", "ตัวชี้วัด", "KPI", width=5), Column("weight", "น้ำหนัก", "weight", "int"),
+                   Column("person", "ผู้รับผิดชอบ", "person", width=2),
+                   Column("served", "ตัวชี้วัดรายบุคคลที่รองรับ", "individual KPIs serving it", "int")],
+                  tree.rows),
+            Table("uncovered", "ตัวชี้วัดขององค์กรที่ยังไม่มีผู้ใดรองรับ", "organisation KPIs no agreement serves",
+                  [Column("unit", "หน่วยงาน", "unit", width=2), Column("code", "รหัส", "code"),
+                   Column("title", "ตัวชี้วัด", "KPI", width=5), Column("weight", "น้ำหนัก", "weight", "int")],
+                  [{"unit": n.unit_name, "code": n.code, "title": n.title, "weight": n.weight} for n in tree.uncovered]),
+            Table("share", "สัดส่วนน้ำหนักที่เชื่อมโยงกับตัวชี้วัดขององค์กร", "each person's share of weight linked upward",
+                  [Column("code", "รหัส", "code"), Column("person", "ชื่อ-สกุล", "person", width=3),
+                   Column("unit", "หน่วยงาน", "unit", width=2), Column("total_weight", "น้ำหนักรวม", "total weight", "int"),
+                   Column("linked_weight", "น้ำหนักที่เชื่อมโยง", "linked weight", "int"),
+                   Column("share", "ร้อยละ", "share %", "percent")], tree.shares),
+        ]
+    return Report("kpi_cascade", "การถ่ายทอดตัวชี้วัดจากองค์กรสู่บุคคล", "KPI cascade", meta.lines(), tables)
 
 
 # --- the round report to the parent organisation (Ubon's forms) ----------------------------------
@@ -473,3 +581,25 @@ def round_report(meta: Meta, bands: Sequence[Band], units: Sequence[Unit], appra
          Table("cases", "การดำเนินการกับเจ้าหน้าที่ผู้มีผลสัมฤทธิ์การปฏิบัติงานต่ำ",
                "low-performer cases and their measures", case_cols, case_rows),
          *ubon_tables(sources, competencies, hr_criteria)])
+
+
+# --- the agency assessment (organisation level) -----------------------------------------------------
+def agency_assessment(meta: Meta, rows: Sequence[dict[str, Any]], state_names: dict[str, str]) -> Report:
+    """One row per agency of the fiscal year: its state, each dimension's percent, the total and
+    the rating (rows from ``workflow.agency_assessments.result_rows``)."""
+    dims = rows[0]["dimensions"] if rows else []
+    cols = [Column("code", "รหัส", "agency code"), Column("agency", "ส่วนราชการ", "agency", width=3),
+            Column("state", "สถานะ", "state", width=2),
+            *[Column(f"d.{d['code']}", f"{d['th']} ({d['weight']}%)", f"{d['en']} ({d['weight']}%)", "percent")
+              for d in dims],
+            Column("total", "คะแนนรวม", "total %", "percent"), Column("rating", "ระดับ", "rating")]
+    out = []
+    for r in rows:
+        pcts = r["dimension_percents"]
+        out.append({"code": r["agency_code"], "agency": r["agency_name"], "state": state_names.get(r["state"], r["state"]),
+                    **{f"d.{d['code']}": Decimal(pcts[d["code"]]) if d["code"] in pcts else None for d in dims},
+                    "total": r["total_percent"], "rating": r["rating"] or ""})
+    return Report("agency_assessment", "ผลการประเมินการปฏิบัติราชการระดับส่วนราชการ",
+                  "Agency assessments (organisation level)", meta.lines(),
+                  [Table("agencies", f"ส่วนราชการ ปีงบประมาณ {meta.fiscal_year}", f"agencies, fiscal {meta.fiscal_year}",
+                         cols, out)])

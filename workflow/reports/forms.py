@@ -18,7 +18,7 @@ from sqlmodel import Session
 from db.models import Appraisal, OrgUnit, Person, Round, Signature
 from workflow import appraisals, queries, scoring
 from workflow.access import Actor
-from workflow.calendar import BANGKOK, thai_date
+from workflow.calendar import local_date, thai_date
 from workflow.documents.render import render
 from workflow.errors import NotFound
 from workflow.reports.load import round_for
@@ -60,12 +60,7 @@ class SummaryForm:
 
 
 def _local_date(at: datetime | None) -> date | None:
-    if at is None:
-        return None
-    if at.tzinfo is None:
-        from datetime import timezone
-        at = at.replace(tzinfo=timezone.utc)
-    return at.astimezone(BANGKOK).date()
+    return None if at is None else local_date(at)
 
 
 def summary_form(session: Session, actor: Actor, appraisal_id: int, *, digits: str = "arabic",

@@ -39,7 +39,7 @@ from workflow.reports.model import Report
 from workflow.rounds import policy_of_round
 
 REPORTS = ("progress", "round_report", "distribution", "announcement", "ranking", "kpi_cascade", "reward",
-           "low_performers")
+           "low_performers", "agency_assessment")
 
 
 def round_for(session: Session, actor: Actor, round_id: int) -> tuple[Round, OrgUnit]:
@@ -181,6 +181,34 @@ def cascade_rows(session: Session, rnd: Round, org: OrgUnit) -> list[data.Cascad
     return rows
 
 
+def cascade_tree(session: Session, rnd: Round, org: OrgUnit) -> data.CascadeTree:
+    """The tree's inputs: the live organisation KPIs of the round's fiscal year in the
+    organisation's subtree and above it (a province's KPI an agency serves), the round's linked
+    individual KPIs, and each person's total and linked weight."""
+    above = [int(x) for x in org.path.strip("/").split("/") if x]
+    nodes = [data.OrgKpiNode(k.id, k.parent_id, k.code, k.title, k.weight, u.name_th, u.path)
+             for k, u in session.execute(
+                 select(OrgKpi, OrgUnit).join(OrgUnit, OrgUnit.id == OrgKpi.org_unit_id)
+                 .where(OrgUnit.path.startswith(org.path) | OrgUnit.id.in_(above),
+                        OrgKpi.fiscal_year == rnd.fiscal_year, OrgKpi.retired.is_(False))).all()]
+    unit = OrgUnit.__table__.alias("kpi_unit")
+    rows = session.execute(
+        select(Kpi.org_kpi_id, Kpi.title, Kpi.weight, Kpi.level, Person.code, Person.name_th, unit.c.name_th)
+        .join(Appraisal, Appraisal.id == Kpi.appraisal_id).join(Person, Person.id == Appraisal.person_id)
+        .join(unit, unit.c.id == Appraisal.org_unit_id)
+        .where(Appraisal.round_id == rnd.id, Appraisal.state != "withdrawn")
+        .order_by(Person.code, Kpi.position, Kpi.id)).all()
+    links = [data.CascadeLink(okid, code, name, uname, title, weight, level)
+             for okid, title, weight, level, code, name, uname in rows if okid is not None]
+    people: dict[str, list] = {}
+    for okid, _, weight, _, code, name, uname in rows:
+        entry = people.setdefault(code, [name, uname, 0, 0])
+        entry[2] += weight
+        entry[3] += weight if okid is not None else 0
+    return data.cascade_tree(nodes, links, [data.PersonWeights(code, n, u, t, l)
+                                            for code, (n, u, t, l) in people.items()])
+
+
 def attached_evidence(session: Session, rnd: Round) -> dict[str, list[str]]:
     """Files and notes HR attached to each PM step of the round (see reports/evidence.py)."""
     out: dict[str, list[str]] = {}
@@ -224,8 +252,9 @@ def build(session: Session, actor: Actor, round_id: int, name: str, *, today: da
                                                          dict(policy.guideline_distribution)),
         "announcement": lambda: data.announcement_list(meta, bands, units, appraisal_rows(session, rnd)),
         "ranking": lambda: data.ranking(meta, bands, units, appraisal_rows(session, rnd)),
-        "kpi_cascade": lambda: data.kpi_cascade(meta, cascade_rows(session, rnd, org)),
+        "kpi_cascade": lambda: data.kpi_cascade(meta, cascade_rows(session, rnd, org), cascade_tree(session, rnd, org)),
         "reward": lambda: data.reward(meta, bands, units, appraisal_rows(session, rnd), policy.reward),
+        "agency_assessment": lambda: _agency_report(session, actor, meta, rnd, org),
     }
     return builders[name]()
 
@@ -236,3 +265,11 @@ def _with_low_performers(report: Report, lows: Report) -> Report:
     table.key = "low_performers"
     report.tables.append(table)
     return report
+
+
+def _agency_report(session: Session, actor: Actor, meta: data.Meta, rnd: Round, org: OrgUnit) -> Report:
+    """The agencies under the round's organisation assessed in the round's fiscal year."""
+    from workflow.agency_assessments import result_rows
+    from workflow.machines.agency_assessment import STATE_TH
+
+    return data.agency_assessment(meta, result_rows(session, actor, org, rnd.fiscal_year), STATE_TH)

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from db.models import Appraisal, CaseMeasure, Event, Evidence, LowPerformerCase, OrgUnit, Person, Round
-from workflow.calendar import BANGKOK
+from workflow.calendar import local_date
 from workflow.labels import MEASURE_TH, STATE_TH
 from workflow.machines.low_performer import FINAL_STATES
 from workflow.reports.data import Band, Meta, Unit, _band_name
@@ -124,12 +124,7 @@ def low_performers(meta: Meta, bands: Sequence[Band], units: Sequence[Unit], cas
 
 
 # --- reading ---------------------------------------------------------------------------------
-def _local(at) -> date:  # noqa: ANN001
-    if at.tzinfo is None:
-        from datetime import timezone
 
-        at = at.replace(tzinfo=timezone.utc)
-    return at.astimezone(BANGKOK).date()
 
 
 def load_cases(session: Session, rnd: Round, org: OrgUnit) -> list[LowCase]:
@@ -156,7 +151,7 @@ def load_cases(session: Session, rnd: Round, org: OrgUnit) -> list[LowCase]:
     evidence: dict[int, list[date]] = {}
     for mid, at in session.execute(select(Evidence.measure_id, Evidence.uploaded_at).where(
             Evidence.case_id.in_(ids), Evidence.measure_id.is_not(None)).order_by(Evidence.uploaded_at)):
-        evidence.setdefault(mid, []).append(_local(at))
+        evidence.setdefault(mid, []).append(local_date(at))
     follow_ids = [c.follow_up_appraisal_id for c, _, _, _ in cases if c.follow_up_appraisal_id]
     follow = {a.id: a for a in session.execute(select(Appraisal).where(
         Appraisal.id.in_(follow_ids or [-1]), Appraisal.state == "announced")).scalars()}
@@ -166,8 +161,8 @@ def load_cases(session: Session, rnd: Round, org: OrgUnit) -> list[LowCase]:
         out.append(LowCase(
             id=c.id, person_code=p.code, person_name=p.name_th, unit_id=c.org_unit_id, round_id=c.round_id,
             round_label=f"{r.number}/{r.fiscal_year}",
-            opened_on=_local(opened[c.id]) if c.id in opened else r.ends_on,
-            closed_on=_local(closed[c.id]) if c.id in closed and c.state in FINAL_STATES else None,
+            opened_on=local_date(opened[c.id]) if c.id in opened else r.ends_on,
+            closed_on=local_date(closed[c.id]) if c.id in closed and c.state in FINAL_STATES else None,
             state=c.state, total_percent=a.total_percent, rating_code=a.rating_code,
             measures=tuple(MeasureRow(kind, status, tuple(evidence.get(mid, ())))
                            for mid, kind, status in measures.get(c.id, [])),

@@ -1,13 +1,13 @@
 """Background jobs (a round's forms...): state, progress and the result to download.
 
 Revision ID: 0011_jobs
-Revises: 0009_adoption
+Revises: 0010_org_level
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_jobs"
-down_revision = "0009_adoption"
+down_revision = "0010_org_level"
 branch_labels = None
 depends_on = None
 
