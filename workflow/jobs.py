@@ -6,19 +6,17 @@ process that ran it is gone (a restarted server): such a job says clearly that i
 started again; nothing resumes it behind the caller's back. The pool is the standard library's
 `ProcessPoolExecutor` (spawned processes, one or two workers); no queue of our own.
 
-Progress: `round_forms` reports each form when it accepts `on_progress(done, total)`; until it
-does, a job goes from 0 to done in one step.
+Progress: `round_forms` reports each form as it is finished (`on_progress(done, total)`), which
+the job records for the progress bar.
 """
 from __future__ import annotations
 
-import inspect
 import multiprocessing
 import os
 import socket
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -107,16 +105,14 @@ def run_round_forms(url: str, job_id: int, actor: Actor) -> None:
             params = dict(job.params)
 
             def on_progress(done: int, total: int) -> None:
-                with new_session(engine) as s:
-                    j = s.get(Job, job_id)
-                    j.done, j.total, j.updated_at = done, total, utcnow()
-                    s.commit()
+                # On the forms' own session: SQLite has one writer, and that session holds it.
+                j = session.get(Job, job_id)
+                j.done, j.total, j.updated_at = done, total, utcnow()
+                session.commit()
 
-            kwargs: dict[str, Any] = {"fmt": params["format"], "digits": params.get("digits", "arabic")}
-            if "on_progress" in inspect.signature(forms.round_forms).parameters:
-                kwargs["on_progress"] = on_progress
             try:
-                content = forms.round_forms(session, actor, job.round_id, **kwargs)
+                content = forms.round_forms(session, actor, job.round_id, fmt=params["format"],
+                                            digits=params.get("digits", "arabic"), on_progress=on_progress)
             except Exception as exc:  # the job says what went wrong; the server goes on
                 session.rollback()
                 job = session.get(Job, job_id)

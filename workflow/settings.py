@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     smtp_timeout: float = Field(30.0, gt=0, description="seconds to wait for the SMTP server on each step")
     webhook_secret: str = Field("", description="the HMAC-SHA256 key webhooks are signed with; required for webhooks")
     base_url: str = Field("http://127.0.0.1:8000", description="the address links in messages point to")
-    bench_routes: bool = Field(False, description="1: mount the benchmark-only floor route (never in production)")
+    templates_dir: str = Field("", description="a folder of the organisation's own document templates (same file names override ours)")
 
     csrf_header: str = "X-CSRF-Token"  # fixed names, not read from the environment in practice
     csrf_field: str = "csrf_token"
@@ -87,8 +87,6 @@ class Settings(BaseSettings):
                 raise ValueError("PMFLOW_SECRET_KEY must be set when PMFLOW_ENV=production")
             if self.secret_key == DEV_SECRET:
                 raise ValueError("PMFLOW_SECRET_KEY is the development key; set a secret of your own in production")
-            if self.bench_routes:
-                raise ValueError("PMFLOW_BENCH_ROUTES is for benchmarks, never with PMFLOW_ENV=production")
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
         if not self.secret_key:  # development only (production refused above)
             object.__setattr__(self, "secret_key", DEV_SECRET)

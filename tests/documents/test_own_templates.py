@@ -6,12 +6,16 @@ import pytest
 
 from tests.documents.pdftext import flat, pdf_flat
 from workflow.documents.render import TEMPLATES, TemplateError, _checked, check_templates, render, sample, template_path
+from workflow.settings import reset_settings
 
 
 @pytest.fixture
 def own_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("PMFLOW_TEMPLATES_DIR", str(tmp_path))
+    reset_settings()
     yield tmp_path
+    monkeypatch.delenv("PMFLOW_TEMPLATES_DIR")
+    reset_settings()
     _checked.clear()
 
 

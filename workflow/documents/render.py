@@ -32,6 +32,8 @@ from typing import Any
 
 import typst
 
+from workflow.settings import get_settings
+
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 SAMPLES = HERE / "samples"
@@ -58,7 +60,7 @@ class TemplateError(Exception):
 
 def templates_dir() -> Path | None:
     """The organisation's own templates, overriding ours by file name (``PMFLOW_TEMPLATES_DIR``)."""
-    value = os.environ.get("PMFLOW_TEMPLATES_DIR", "").strip()
+    value = get_settings().templates_dir.strip()
     return Path(value) if value else None
 
 

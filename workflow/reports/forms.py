@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -139,9 +139,10 @@ def form_pdf(session: Session, actor: Actor, appraisal_id: int, *, digits: str =
 
 
 def round_forms(session: Session, actor: Actor, round_id: int, *, fmt: str = "zip",
-                digits: str = "arabic") -> bytes:
-    """Every form of a round (HR, the authority or an admin): a zip of PDFs or one PDF."""
+                digits: str = "arabic", on_progress: Callable[[int, int], None] | None = None) -> bytes:
+    """Every form of a round (HR, the authority or an admin): a zip of PDFs or one PDF;
+    `on_progress(done, total)` as forms are finished (a background job's progress bar)."""
     from workflow.documents import round_forms as render_round_forms
 
     rnd, _ = round_for(session, actor, round_id)
-    return render_round_forms(session, rnd.id, fmt=fmt, digits=digits)
+    return render_round_forms(session, rnd.id, fmt=fmt, digits=digits, on_progress=on_progress)
