@@ -169,7 +169,22 @@ class AppraisalSummary(BaseModel):
     available_events: list[str] = Field(description="the events the caller may fire now")
 
 
+class OpenCaseOut(BaseModel):
+    """The person's low-performer case still open from an earlier round, and its plan."""
+
+    id: int
+    round_id: int
+    state: str
+    consecutive_low_rounds: int
+    weakness_analysis: str
+    development_plan: str
+    development_plan_items: list[dict] = Field(default_factory=list)
+    plan_revision: int
+
+
 class AppraisalOut(AppraisalSummary):
+    open_case: OpenCaseOut | None = Field(None, description=(
+        "the person's low-performer case still open from an earlier round (shown to the evaluator)"))
     agreement_revision: int
     results_percent: str | None
     competency_percent: str | None

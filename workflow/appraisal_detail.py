@@ -9,8 +9,19 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlmodel import Session
 
-from db.models import Appraisal, Competency, Event, Kpi, OrgUnit, Person, ProgressNote, Round, Signature
-from workflow import audit
+from db.models import (
+    Appraisal,
+    Competency,
+    Event,
+    Kpi,
+    LowPerformerCase,
+    OrgUnit,
+    Person,
+    ProgressNote,
+    Round,
+    Signature,
+)
+from workflow import audit, cases
 from workflow.access import Actor
 from workflow.appraisals import competencies_of, kpis_of
 from workflow.machines.appraisal import MACHINE
@@ -37,6 +48,9 @@ class AppraisalDetail:
     signatures: list[Signature]
     notes: list[Note]
     history: list[Event]
+    # The person's low-performer case still open from an earlier round, with its plan: the
+    # evaluator of the next round sees it where the work is (seeds 000/003 3.4, DOMAIN.md).
+    open_case: LowPerformerCase | None = None
 
 
 def detail(session: Session, actor: Actor, appraisal_id: int) -> AppraisalDetail:
@@ -53,7 +67,9 @@ def detail(session: Session, actor: Actor, appraisal_id: int) -> AppraisalDetail
         evaluator=session.get(Person, a.evaluator_id) if a.evaluator_id else None,
         superior=session.get(Person, a.superior_id) if a.superior_id else None,
         kpis=list(kpis_of(session, a.id)), competencies=list(competencies_of(session, a.id)),
-        signatures=signatures, notes=notes, history=list(audit.history(session, "appraisal", a.id)))
+        signatures=signatures, notes=notes, history=list(audit.history(session, "appraisal", a.id)),
+        open_case=cases.open_case_of(session, a.person_id, session.get(Round, a.round_id).starts_on)
+        if roles - {"committee"} else None)
 
 
 def _root_path(unit: OrgUnit | None) -> str:

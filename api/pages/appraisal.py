@@ -202,7 +202,7 @@ def page_context(session: Session, viewer: Viewer, v: AppraisalDetail, lang: str
         "a": a, "person": v.person, "unit": v.unit, "rnd": v.round, "evaluator": v.evaluator, "superior": v.superior,
         "roles": sorted(v.roles), "kpis": kpis, "comps": comps, "rows": rows, "editing": editing, "events": events,
         "form_events": FORM_EVENTS, "signatures": v.signatures, "notes": v.notes, "history": v.history,
-        "returned": returned,
+        "returned": returned, "open_case": v.open_case,
         "policy": policy, "bands": [{"min": str(b.min), "th": b.th, "en": b.en} for b in policy.bands_of(a.staff_type)],
         "rating": rating, "working": working, "weight_total": sum(_as_weight(r.weight) for r in rows), "sources": SOURCES, "scale": COMPETENCY_SCALE, "levels": LEVELS,
         "people": people, "errors": errors, "form": form or {}, "score_form": score_form,

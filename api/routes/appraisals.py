@@ -22,6 +22,7 @@ from api.schemas import (
     HistoryEvent,
     KpiOut,
     NoteOut,
+    OpenCaseOut,
     Page,
     PersonRef,
     SignatureOut,
@@ -69,6 +70,7 @@ def appraisal_out(v: AppraisalDetail, steps: list[NextStep] = ()) -> AppraisalOu
         signatures=[SignatureOut.model_validate(s, from_attributes=True) for s in v.signatures],
         progress_notes=[NoteOut.model_validate(n.note, from_attributes=True) for n in v.notes],
         next_steps=next_steps_out(steps),
+        open_case=OpenCaseOut.model_validate(v.open_case, from_attributes=True) if v.open_case else None,
     )
 
 

@@ -89,3 +89,19 @@ def test_the_next_appraisal_shows_the_open_case(session):
     from db.models import Round
     starts = session.get(Round, nxt.round_id).starts_on
     assert cases.open_case_of(session, nxt.person_id, starts).id == c.id
+
+
+def test_the_next_appraisal_shows_the_open_case_and_its_plan_to_its_evaluator(session):
+    from api.routes.appraisals import appraisal_out
+    from workflow import appraisal_detail
+    w = world(session, "udon_thani")
+    c = case_of(session, announce_with_total(session, w, "appraisee", "55.00"))
+    agree_plan_jointly(session, c.id, w, {**PLAN, "development_plan_items": ITEMS})
+    next_round(session, w)
+    nxt = w.appraisal_of(session, "appraisee")
+    seen = appraisal_detail.detail(session, w.actors["evaluator"], nxt.id)
+    assert seen.open_case is not None and seen.open_case.id == c.id
+    out = appraisal_out(seen).model_dump(mode="json")["open_case"]  # what GET /api/v1/appraisals/{id} answers
+    assert out["id"] == c.id and [i["topic"] for i in out["development_plan_items"]] == [i["topic"] for i in ITEMS]
+    first = w.appraisal_of(session, "evaluator")  # the evaluator's own appraisal: nobody's case
+    assert appraisal_detail.detail(session, w.actors["evaluator"], first.id).open_case is None
