@@ -1,4 +1,4 @@
-"""Schema changes for: committee, low-performer cases, reports (issue 4): a round's evidence names
+"""Schema changes for: committee, low-performer cases, reports: a round's evidence names
 the PM process step it supports (evidence.step).
 
 Revision ID: 0003_cases

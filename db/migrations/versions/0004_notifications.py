@@ -1,4 +1,4 @@
-"""Schema changes for: reminders and notifications (issue 5).
+"""Schema changes for: reminders and notifications.
 
 - outbox.body_html: the HTML part of an email, rendered when the send is decided;
 - apscheduler_jobs: APScheduler 3's SQLAlchemyJobStore table (its own schema), so the job
