@@ -105,13 +105,14 @@ def test_the_case_page_names_its_appraisal_and_fits_a_phone(site, as_user):
     w = site.new_world()
     with site.session() as s:
         aid = drive(s, w, "appraisee", levels=[1, 1], competency_scores=[1, 1, 1, 1, 1])
-        case = s.execute(select(LowPerformerCase).where(LowPerformerCase.appraisal_id == aid)).scalar_one()
-        for event, payload in (("agree_plan", {"weakness_analysis": "ก", "development_plan": "ข"}),
-                               ("begin_coaching", {}),
+        cid = s.execute(select(LowPerformerCase.id).where(LowPerformerCase.appraisal_id == aid)).scalar_one()
+        engine.fire(s, "case", cid, "sign_plan", w.actors["evaluator"],
+                    payload={"weakness_analysis": "ก", "development_plan": "ข"})  # the plan is joint
+        for event, payload in (("agree_plan", {}), ("begin_coaching", {}),
                                ("update_measure", {"measure": "coaching", "status": "in_progress"})):
-            engine.fire(s, "case", case.id, event, w.actors["hr"], payload=payload)
+            engine.fire(s, "case", cid, event, w.actors["hr"], payload=payload)
     hr = as_user("hr", w=w, width=360)
-    hr.goto(f"{site.url}/cases/{case.id}")
+    hr.goto(f"{site.url}/cases/{cid}")
     trigger = hr.get_by_test_id("trigger")
     expect(trigger).to_contain_text(w.people["appraisee"].name_th)
     expect(trigger).to_contain_text("%")
