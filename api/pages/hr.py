@@ -120,7 +120,7 @@ def remind_form(request: Request, viewer: ViewerDep, session: SessionDep, posted
     if not _may_use(viewer):
         return forbidden(request, viewer)
     round_id = _number(posted.get("round") if isinstance(posted.get("round"), str) else None)
-    picked = [v for v in posted.getlist("appraisal") if isinstance(v, str)]
+    picked = [v for v in posted.getlist("ids") if isinstance(v, str)]
     try:
         if any(_number(v) is None for v in picked):
             raise InvalidInput([Problem("appraisal", "รายการที่เลือกต้องเป็นตัวเลข", "each selected id must be a number")])
