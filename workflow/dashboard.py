@@ -5,8 +5,8 @@ where HR may open a round; and "remind now" for overdue appraisals HR picks. The
 any JSON route render this."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Iterable
 
