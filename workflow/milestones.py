@@ -33,6 +33,12 @@ NOT_DONE: dict[str, frozenset[str]] = {
 UNCOUNTED = frozenset({"withdrawn"})
 
 
+def due_at(milestone: str) -> frozenset[str]:
+    """The states an appraisal should have left by this milestone and not before: the ones
+    that are overdue for it once it has passed (the HR dashboard's milestone filter)."""
+    return frozenset(s for s, d in STATE_DEADLINE.items() if d == milestone)
+
+
 def passed(state: str, milestone: str) -> bool:
     """Whether an appraisal in this state is past the milestone (a withdrawn one never is)."""
     return state not in UNCOUNTED and state not in NOT_DONE[milestone]

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from db.models import Appraisal, OrgUnit
-from workflow import milestones
+from workflow import milestones, orgs
 from workflow.milestones import Tally
 
 
@@ -62,3 +62,29 @@ def round_progress(session: Session, round_id: int, codes: Iterable[str]) -> tup
     rows = [UnitProgress(units[uid], milestones.tally(st, codes)) for uid, st in counts.items() if uid in units]
     rows.sort(key=lambda r: r.unit.path)
     return rows, UnitProgress(None, milestones.tally(summed(counts.values()), codes))
+
+
+@dataclass(frozen=True)
+class TreeRow:
+    """One unit of the round's organisation as the hierarchy has it: `depth` below the
+    organisation (0 for the organisation itself); `progress` None for a unit that has no
+    appraisals of its own and is shown because units below it have."""
+
+    unit: OrgUnit
+    depth: int
+    progress: UnitProgress | None
+
+
+def unit_tree(session: Session, units: Iterable[UnitProgress], root: OrgUnit) -> list[TreeRow]:
+    """The counted units with every unit between them and `root`, parents before children
+    (each path compared id by id, so /1/10/ never sorts between /1/2/ and its children)."""
+    counted = {u.unit.id: u for u in units if u.unit is not None}
+    top = len(orgs.path_ids(root.path))
+    ids: set[int] = set()
+    for u in counted.values():
+        chain = orgs.path_ids(u.unit.path)
+        ids.update(chain[max(top - 1, 0):] if root.id in chain else chain[-1:])
+    found = {u.id: u for u in session.execute(select(OrgUnit).where(OrgUnit.id.in_(ids))).scalars()}
+    found.update({i: u.unit for i, u in counted.items()})
+    rows = sorted(found.values(), key=lambda o: orgs.path_ids(o.path))
+    return [TreeRow(o, max(len(orgs.path_ids(o.path)) - top, 0), counted.get(o.id)) for o in rows]

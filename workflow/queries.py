@@ -16,7 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from db.models import Account, Appraisal, Committee, CommitteeMember, Milestone, OrgUnit, Person, RoleAssignment, Round
-from workflow import calendar, engine
+from workflow import calendar, engine, milestones
 from workflow.access import Actor, AppraisalView, appraisal_roles
 from workflow.errors import NotAllowed, NotFound
 from workflow.milestones import STATE_DEADLINE
@@ -79,6 +79,7 @@ class AppraisalFilter:
     evaluator_id: int | None = None
     person_id: int | None = None
     overdue: bool | None = None
+    milestone: str | None = None  # in a state whose deadline is this milestone (`milestones.due_at`)
 
 
 def _overdue(today: date) -> ColumnElement[bool]:
@@ -99,10 +100,8 @@ class Listed:
     available_events: list[str]
 
 
-def list_appraisals(session: Session, actor: Actor, f: AppraisalFilter, *, limit: int = 50, offset: int = 0,
-                    after: int | None = None, today: date | None = None) -> tuple[int, list[Listed]]:
-    """One page of the appraisals this caller may see, filtered and counted in SQL. `total`
-    counts every match; `after` (an id) starts the page past it, in id order."""
+def _where(session: Session, actor: Actor, f: AppraisalFilter, today: date | None) -> list[ColumnElement[bool]] | None:
+    """The filter as SQL conditions on Appraisal (None: nothing can match)."""
     where: list[ColumnElement[bool]] = [visible_appraisals(actor)]
     if f.round_id is not None:
         where.append(Appraisal.round_id == f.round_id)
@@ -115,11 +114,34 @@ def list_appraisals(session: Session, actor: Actor, f: AppraisalFilter, *, limit
     if f.unit_id is not None:
         unit = session.get(OrgUnit, f.unit_id)
         if unit is None:
-            return 0, []
+            return None
         where.append(Appraisal.org_unit_id.in_(select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path))))
+    if f.milestone is not None:
+        where.append(Appraisal.state.in_(sorted(milestones.due_at(f.milestone))))
     if f.overdue is not None:
         clause = _overdue(today or calendar.today())
         where.append(clause if f.overdue else ~clause)
+    return where
+
+
+def evaluators_of(session: Session, actor: Actor, f: AppraisalFilter, *, today: date | None = None
+                  ) -> list[tuple[int, str]]:
+    """(person id, name) of the evaluators of the appraisals this caller may see that match, by name."""
+    where = _where(session, actor, f, today)
+    if where is None:
+        return []
+    return [(pid, name) for pid, name in session.execute(
+        select(Person.id, Person.name_th).where(Person.id.in_(select(Appraisal.evaluator_id).where(*where)))
+        .order_by(Person.name_th, Person.id))]
+
+
+def list_appraisals(session: Session, actor: Actor, f: AppraisalFilter, *, limit: int = 50, offset: int = 0,
+                    after: int | None = None, today: date | None = None) -> tuple[int, list[Listed]]:
+    """One page of the appraisals this caller may see, filtered and counted in SQL. `total`
+    counts every match; `after` (an id) starts the page past it, in id order."""
+    where = _where(session, actor, f, today)
+    if where is None:
+        return 0, []
     total = session.execute(select(func.count()).select_from(Appraisal).where(*where)).scalar_one()
     page = [Appraisal.id > after] if after is not None else []
     rows = session.execute(

@@ -152,7 +152,7 @@
     details.appendChild(summary);
     while (heading.nextSibling) details.appendChild(heading.nextSibling);
     heading.replaceWith(details);
-    if (section.querySelector(".error-summary, [aria-invalid=true]")) details.open = true;
+    if (section.hasAttribute("data-open") || section.querySelector(".error-summary, [aria-invalid=true]")) details.open = true;
   }
 
   document.addEventListener("DOMContentLoaded", function () {

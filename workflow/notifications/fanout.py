@@ -103,9 +103,12 @@ def _role_people(session: Session, role: str, org: OrgUnit) -> frozenset[int]:
     return frozenset(rows)
 
 
-def load_round_facts(session: Session, rnd: Round, states: Iterable[str], *, cases: bool) -> RoundFacts:
-    """The plain facts the pending rules need, in a few set-based queries."""
+def load_round_facts(session: Session, rnd: Round, states: Iterable[str], *, cases: bool,
+                     only: Iterable[int] | None = None) -> RoundFacts:
+    """The plain facts the pending rules need, in a few set-based queries (`only`: just these
+    appraisals, e.g. the ones HR picked to remind now)."""
     states = sorted(set(states))
+    picked = [] if only is None else [Appraisal.id.in_(sorted(set(only)))]
     org = session.get(OrgUnit, rnd.org_unit_id)
     appraisals: list[AppraisalFact] = []
     if states:
@@ -116,7 +119,7 @@ def load_round_facts(session: Session, rnd: Round, states: Iterable[str], *, cas
                 .join(Appraisal, and_(Appraisal.id == Signature.appraisal_id,
                                       Signature.revision == Appraisal.agreement_revision))
                 .where(Appraisal.round_id == rnd.id, Appraisal.state == "draft",
-                       Signature.kind == "agreement"))
+                       Signature.kind == "agreement", *picked))
             for aid, role in rows:
                 signed[aid].add(role)
         rows = session.execute(
@@ -125,7 +128,7 @@ def load_round_facts(session: Session, rnd: Round, states: Iterable[str], *, cas
                    Appraisal.refusal_witness, Appraisal.superior_opinion, Appraisal.superior2_id,
                    Appraisal.superior2_opinion)
             .join(Person, Person.id == Appraisal.person_id)
-            .where(Appraisal.round_id == rnd.id, Appraisal.state.in_(states))
+            .where(Appraisal.round_id == rnd.id, Appraisal.state.in_(states), *picked)
             .execution_options(yield_per=5000))
         none: frozenset[str] = frozenset()
         frozen = {aid: frozenset(roles) for aid, roles in signed.items()}
