@@ -15,7 +15,13 @@ from workflow import accounts, engine
 from workflow.access import Actor
 from workflow.agency_assessments import open_year
 from workflow.notifications.digest import reminder_key
-from workflow.notifications.fanout import agency_anchors, reminder_moment, run_agency_reminder
+from workflow.notifications.fanout import (
+    agency_anchors,
+    overdue_moment,
+    reminder_moment,
+    run_agency_overdue,
+    run_agency_reminder,
+)
 from workflow.notifications.scheduler import run_due
 
 PLAN = [
@@ -125,3 +131,18 @@ def test_a_reminder_outside_its_moment_is_skipped(session):
     late = run_agency_reminder(session, m.id, 7, now=reminder_moment(m.due_on, 7) + timedelta(days=2))
     assert early.skipped.startswith("too early") and late.skipped.startswith("missed")
     assert session.execute(select(Outbox.id)).all() == []
+
+
+def test_a_sar_past_its_date_is_reminded_daily_until_submitted(session):
+    w, other = _rayong(session)
+    m = _sar_6(session, w)
+    day_after = overdue_moment(reminder_moment(m.due_on, 0) + timedelta(days=1, hours=1))
+    ran = run_due(session, now=day_after)
+    assert {(d.kind, d.milestone_id) for d in ran} == {("agency_overdue", m.id),
+                                                       ("agency_overdue", _sar_6(session, other).id)}
+    key = f"overdue:{day_after.date().isoformat()}"
+    assert _sent(session, m, key) == _ids(w, PROVINCE_SIDE)
+    (msg,) = session.execute(select(InboxMessage).where(InboxMessage.person_id == w.people["agency_hr"].id)).scalars()
+    assert msg.subject.startswith("[เกินกำหนด 1 วัน]")
+    assert run_due(session, now=day_after + timedelta(minutes=1)) == []  # once a day
+    assert run_agency_overdue(session, m.id, now=day_after).decided == 0

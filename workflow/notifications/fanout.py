@@ -313,6 +313,39 @@ def agency_milestone_info(anchor: AgencyAnchor) -> MilestoneInfo:
                          anchor.fiscal_year, 0, agency=True)
 
 
+def _agency_pending(session: Session, anchor: AgencyAnchor) -> dict[int, list[Item]]:
+    """Person -> the province's agencies that still owe this SAR (`agency_assessments.due_for_milestone`)."""
+    items = [i for i in items_for(session, anchor.code, anchor.due_on) if i.province_id == anchor.province_id]
+    return {pid: [Item(SUBMIT_SAR, "agency_assessment", i.assessment_id, i.agency_name) for i in found]
+            for pid, found in due_for_milestone(items, anchor.code).items()}
+
+
+def run_agency_overdue(session: Session, agency_milestone_id: int, *, now: datetime,
+                       settings: Settings | None = None, batch: int = BATCH) -> FanOut:
+    """The daily overdue reminder of a SAR not submitted by its date, as for the individual
+    milestones (the policy's `overdue_daily` and grace), to the same recipients; no escalation
+    beyond them: the province's HR is already among them."""
+    now = to_utc(now)
+    anchor = anchor_of(session, agency_milestone_id)
+    scheduled = overdue_moment(now)
+    today = scheduled.date()
+    key = digests.overdue_key(today)
+    if anchor is None:
+        return _skip(FanOut(agency_milestone_id, key), "agency milestone gone")
+    rules = policy_of_version(session.get(PolicyVersion, anchor.policy_version_id)).reminders
+    if not rules.overdue_daily:
+        return _skip(FanOut(anchor.id, key), "the policy sends no overdue reminders")
+    if anchor.due_on >= today:
+        return _skip(FanOut(anchor.id, key), "not overdue")
+    if now - scheduled > timedelta(hours=rules.misfire_grace_hours):
+        return _skip(FanOut(anchor.id, key), f"missed: the run of {scheduled.isoformat()} is beyond the grace of "
+                                              f"{rules.misfire_grace_hours} h")
+    pending = _agency_pending(session, anchor)
+    found = digests.overdue(agency_milestone_info(anchor), today, pending, load_recipients(session, pending))
+    result = FanOut(anchor.id, key, recipients=len(found))
+    return decide(session, found, now=now, settings=settings, batch=batch, result=result)
+
+
 def run_agency_reminder(session: Session, agency_milestone_id: int, offset_days: int, *, now: datetime,
                         settings: Settings | None = None, batch: int = BATCH,
                         after_batch: Callable[[int], None] | None = None) -> FanOut:
@@ -332,12 +365,9 @@ def run_agency_reminder(session: Session, agency_milestone_id: int, offset_days:
     if now - moment > grace:
         return _skip(FanOut(anchor.id, key),
                      f"missed: {moment.isoformat()} passed {now - moment} ago, beyond the grace of {grace}")
-    items = [i for i in items_for(session, anchor.code, anchor.due_on) if i.province_id == anchor.province_id]
-    owed = due_for_milestone(items, anchor.code)
-    pending = {pid: [Item(SUBMIT_SAR, "agency_assessment", i.assessment_id, i.agency_name) for i in found]
-               for pid, found in owed.items()}
-    people = load_recipients(session, pending)
-    found = digests.reminders(agency_milestone_info(anchor), offset_days, pending, people)
+    pending = _agency_pending(session, anchor)
+    found = digests.reminders(agency_milestone_info(anchor), offset_days, pending,
+                              load_recipients(session, pending))
     result = FanOut(anchor.id, key, recipients=len(found))
     decide(session, found, now=now, settings=settings, batch=batch, after_batch=after_batch, result=result)
     log.info("agency reminder %s %s: %d recipients, %d new outbox rows", anchor.code, key, result.recipients,

@@ -50,11 +50,12 @@ from workflow.calendar import BANGKOK
 from workflow.housekeeping import purge_idempotency_records
 from workflow.notifications.channels import ChannelPause, deliver_due
 from workflow.notifications.clock import SYSTEM, Clock, to_utc
-from workflow.notifications.digest import reminder_key
+from workflow.notifications.digest import overdue_key, reminder_key
 from workflow.notifications.fanout import (
     agency_anchors,
     overdue_moment,
     reminder_moment,
+    run_agency_overdue,
     run_agency_reminder,
     run_overdue,
     run_reminder,
@@ -76,7 +77,7 @@ class DueRun:
 
     round_id: int | None  # none: an agency SAR reminder
     key: str  # notification_run.run_key
-    kind: str  # reminder | daily | agency
+    kind: str  # reminder | daily | agency | agency_overdue
     milestone_id: int | None = None  # an agency milestone for an agency SAR reminder
     offset_days: int | None = None
     moment: datetime | None = None
@@ -135,6 +136,11 @@ def _due_agency_runs(session: Session, now: datetime) -> list[DueRun]:
             key = run_key_agency(anchor.id, offset, anchor.due_on)
             if moment <= now <= moment + timedelta(hours=rules.misfire_grace_hours) and key not in finished:
                 todo.append(DueRun(None, key, "agency", anchor.id, offset, moment))
+        daily = overdue_moment(now)
+        key = f"agency:{anchor.id}:{overdue_key(daily.date())}"
+        if (rules.overdue_daily and anchor.due_on < daily.date() and now - daily <= timedelta(
+                hours=rules.misfire_grace_hours) and key not in finished):
+            todo.append(DueRun(None, key, "agency_overdue", anchor.id, moment=daily))
     return todo
 
 
@@ -147,6 +153,9 @@ def run_due(session: Session, *, now: datetime, settings: Settings | None = None
         if due.kind in ("reminder", "agency"):
             run = run_reminder if due.kind == "reminder" else run_agency_reminder
             result = run(session, due.milestone_id, due.offset_days, now=now, settings=settings)
+            outcome = result.skipped or f"{result.recipients} recipients, {result.decided} rows"
+        elif due.kind == "agency_overdue":
+            result = run_agency_overdue(session, due.milestone_id, now=now, settings=settings)
             outcome = result.skipped or f"{result.recipients} recipients, {result.decided} rows"
         else:
             # The day's run also moves agreed appraisals on once the mid-round date has passed.
