@@ -42,8 +42,8 @@ from db.models import (
 )
 from workflow import labels, orgs
 from workflow.agency_assessments import due_for_milestone, items_for
-from workflow.machines.agency_assessment import MILESTONE_TH, NOT_YET
 from workflow.calendar import BANGKOK
+from workflow.machines.agency_assessment import MILESTONE_TH, NOT_YET
 from workflow.notifications import digest as digests
 from workflow.notifications.channels import CHANNELS, channel_rules, resolve_channels
 from workflow.notifications.clock import to_utc
@@ -53,8 +53,8 @@ from workflow.notifications.pending import (
     DONE_MEASURES,
     NOT_DONE_STATES,
     REPORT_MILESTONES,
-    AppraisalFact,
     SUBMIT_SAR,
+    AppraisalFact,
     CaseFact,
     Item,
     RoundFacts,
