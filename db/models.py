@@ -9,7 +9,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Numeric, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Index, LargeBinary, Numeric, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -442,9 +442,15 @@ class Outbox(SQLModel, table=True):
 
     __tablename__ = "outbox"
     __table_args__ = (UniqueConstraint("milestone_id", "offset_key", "recipient_person_id", "channel"),
+                      UniqueConstraint("agency_milestone_id", "offset_key", "recipient_person_id", "channel",
+                                       name="uq_outbox_agency_key"),
+                      CheckConstraint("(milestone_id IS NULL) <> (agency_milestone_id IS NULL)",
+                                      name="ck_outbox_one_milestone"),
                       Index("ix_outbox_status_next", "status", "next_attempt_at"))  # the deliveries due
     id: Optional[int] = Field(default=None, primary_key=True)
-    milestone_id: int = Field(foreign_key="milestone.id", index=True)
+    # A round's milestone, or an agency assessment's SAR milestone: exactly one of the two.
+    milestone_id: Optional[int] = Field(default=None, foreign_key="milestone.id", index=True)
+    agency_milestone_id: Optional[int] = Field(default=None, foreign_key="agency_milestone.id", index=True)
     offset_key: str = Field(max_length=32)  # "-14", "-7", ..., "overdue:2026-04-03"
     recipient_person_id: int = Field(foreign_key="person.id", index=True)
     channel: str = Field(max_length=16)  # email | inbox | webhook
@@ -478,8 +484,8 @@ class NotificationRun(SQLModel, table=True):
     __tablename__ = "notification_run"
     __table_args__ = (UniqueConstraint("round_id", "run_key"),)
     id: Optional[int] = Field(default=None, primary_key=True)
-    round_id: int = Field(foreign_key="round.id")
-    run_key: str = Field(max_length=80)  # "reminder:<milestone>:-7@2026-03-21", "daily:2026-03-25"
+    round_id: Optional[int] = Field(default=None, foreign_key="round.id")  # none: an agency SAR reminder
+    run_key: str = Field(max_length=80)  # "reminder:<milestone>:-7@2026-03-21", "daily:2026-03-25", "agency:..."
     finished_at: datetime = _ts()
     outcome: str = Field(default="", max_length=500)  # recipients and rows decided, or why skipped
 

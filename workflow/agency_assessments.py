@@ -339,7 +339,8 @@ def out(session: Session, a: AgencyAssessment, held: frozenset[str]) -> dict[str
 @dataclass(frozen=True)
 class AgencyItem:
     """One assessment as the reminder rule sees it: its state, the milestone's due date and the
-    people to remind (the agency's head and HR: role assignments on the agency itself)."""
+    people to remind (the agency's head and HR: role assignments on the agency itself; and the
+    province's HR: an HR assignment on the province itself)."""
 
     assessment_id: int
     agency_code: str
@@ -348,6 +349,7 @@ class AgencyItem:
     milestone: str
     due_on: date
     recipients: tuple[int, ...]
+    province_id: int | None = None
 
 
 def due_for_milestone(items: Iterable[AgencyItem], milestone: str) -> dict[int, list[AgencyItem]]:
@@ -366,7 +368,7 @@ def due_for_milestone(items: Iterable[AgencyItem], milestone: str) -> dict[int, 
 
 def items_for(session: Session, milestone: str, due_on: date | None = None) -> list[AgencyItem]:
     """The rows `due_for_milestone` reads: every assessment with this milestone (on `due_on` if
-    given) and the people assigned HR or head on its agency."""
+    given) and the people assigned HR or head on its agency, or HR on its province."""
     query = (select(AgencyAssessment, AgencyMilestone.due_on, OrgUnit)
              .join(AgencyMilestone, AgencyMilestone.assessment_id == AgencyAssessment.id)
              .join(OrgUnit, OrgUnit.id == AgencyAssessment.org_unit_id)
@@ -374,17 +376,22 @@ def items_for(session: Session, milestone: str, due_on: date | None = None) -> l
     if due_on is not None:
         query = query.where(AgencyMilestone.due_on == due_on)
     rows = session.execute(query).all()
-    org_ids = {org.id for _, _, org in rows}
-    people: dict[int, set[int]] = {}
+    org_ids = {org.id for _, _, org in rows} | {a.province_id for a, _, _ in rows}
+    people: dict[tuple[int, str], set[int]] = {}
     if org_ids:
-        for org_id, person_id in session.execute(
-                select(RoleAssignment.org_unit_id, Account.person_id)
+        for org_id, role, person_id in session.execute(
+                select(RoleAssignment.org_unit_id, RoleAssignment.role, Account.person_id)
                 .join(Account, Account.id == RoleAssignment.account_id)
                 .join(Person, Person.id == Account.person_id)
                 .where(RoleAssignment.org_unit_id.in_(org_ids), RoleAssignment.role.in_(("hr", "authority")),
                        Account.active.is_(True), Person.active.is_(True))):
-            people.setdefault(org_id, set()).add(person_id)
-    return [AgencyItem(a.id, org.code, org.name_th, a.state, milestone, day, tuple(sorted(people.get(org.id, ()))))
+            people.setdefault((org_id, role), set()).add(person_id)
+
+    def recipients(a: AgencyAssessment, org: OrgUnit) -> tuple[int, ...]:
+        found = people.get((org.id, "hr"), set()) | people.get((org.id, "authority"), set())
+        return tuple(sorted(found | people.get((a.province_id, "hr"), set())))
+
+    return [AgencyItem(a.id, org.code, org.name_th, a.state, milestone, day, recipients(a, org), a.province_id)
             for a, day, org in rows]
 
 

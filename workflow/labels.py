@@ -123,6 +123,14 @@ ACTIONS: dict[str, Label] = {
     "announce": ("อนุมัติและประกาศผลการประเมิน", "Approve and announce the result"),
     "round_report": ("ส่งรายงานผลการดำเนินการต่อหน่วยงานต้นสังกัด", "Send the round report upward"),
     "case_measure": ("ดำเนินมาตรการพัฒนาผู้มีผลการปฏิบัติงานต่ำให้ครบ", "Complete the low-performer measures"),
+    "submit_sar": ("ส่งรายงานการประเมินตนเอง (SAR) ของส่วนราชการ", "Submit the agency's self-assessment report (SAR)"),
+}
+
+# An agency assessment's SAR milestones (Thai: `machines.agency_assessment.MILESTONE_TH`, the same words).
+AGENCY_MILESTONES: dict[str, Label] = {
+    "sar_6": ("รายงานการประเมินตนเอง (SAR) รอบ 6 เดือน", "Self-assessment report (SAR) at 6 months"),
+    "sar_9": ("รายงานการประเมินตนเอง (SAR) รอบ 9 เดือน", "Self-assessment report (SAR) at 9 months"),
+    "sar_12": ("รายงานการประเมินตนเอง (SAR) รอบ 12 เดือน", "Self-assessment report (SAR) at 12 months"),
 }
 
 # Milestones in a few words (report column headings; the policy carries their full names).

@@ -203,9 +203,10 @@ def test_open_needs_an_agency_section_and_reminders_find_the_agency(session, w):
     (a,) = opened.created
     items = items_for(session, "sar_6")
     assert [(i.assessment_id, i.state) for i in items] == [(a.id, "draft")]
-    assert set(items[0].recipients) == {w.people["agency_hr"].id, w.people["agency_head"].id}
+    # the agency's HR and head, and the province's HR
+    assert set(items[0].recipients) == {w.people["agency_hr"].id, w.people["agency_head"].id, w.people["hr"].id}
     due = due_for_milestone(items, "sar_6")
-    assert set(due) == {w.people["agency_hr"].id, w.people["agency_head"].id}
+    assert set(due) == {w.people["agency_hr"].id, w.people["agency_head"].id, w.people["hr"].id}
     assert session.get(AgencyAssessment, a.id).version == 1
 
 

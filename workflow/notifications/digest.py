@@ -19,9 +19,10 @@ class MilestoneInfo:
     name_th: str
     name_en: str
     due_on: date
-    round_id: int
+    round_id: int | None  # none for an agency SAR milestone
     fiscal_year: int
     round_number: int
+    agency: bool = False  # `id` is an agency milestone (outbox.agency_milestone_id), not a round's
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ class Digest:
         """Where the inbox entry points: the one item, or the list of pending work."""
         if self.kind != "escalation" and len(self.items) == 1:
             return self.items[0].link
+        if self.milestone.agency:
+            return "/api/v1/agency-assessments"
         return f"/rounds/{self.milestone.round_id}/progress" if self.kind == "escalation" else "/appraisals"
 
 

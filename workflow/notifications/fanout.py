@@ -23,6 +23,8 @@ from sqlmodel import Session
 
 from db.models import (
     Account,
+    AgencyAssessment,
+    AgencyMilestone,
     Appraisal,
     CaseMeasure,
     Committee,
@@ -33,12 +35,15 @@ from db.models import (
     OrgUnit,
     Outbox,
     Person,
+    PolicyVersion,
     RoleAssignment,
     Round,
     Signature,
 )
-from workflow import orgs
+from workflow import labels, orgs
+from workflow.agency_assessments import due_for_milestone, items_for
 from workflow.calendar import BANGKOK
+from workflow.machines.agency_assessment import MILESTONE_TH, NOT_YET
 from workflow.notifications import digest as digests
 from workflow.notifications.channels import CHANNELS, channel_rules, resolve_channels
 from workflow.notifications.clock import to_utc
@@ -48,15 +53,17 @@ from workflow.notifications.pending import (
     DONE_MEASURES,
     NOT_DONE_STATES,
     REPORT_MILESTONES,
+    SUBMIT_SAR,
     AppraisalFact,
     CaseFact,
+    Item,
     RoundFacts,
     escalations,
     overdue_by_milestone,
     pending_for,
 )
 from workflow.notifications.render import render
-from workflow.rounds import policy_of_round
+from workflow.rounds import policy_of_round, policy_of_version
 from workflow.settings import Settings, get_settings
 
 log = logging.getLogger("pmflow.notifications")
@@ -260,6 +267,117 @@ def run_overdue(session: Session, round_id: int, *, now: datetime, settings: Set
     return results
 
 
+# --- agency SAR milestones -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AgencyAnchor:
+    """A province's SAR milestone of a fiscal year (its agencies share the date), named by the
+    lowest-numbered agency milestone of that province, code and date: the one id its reminders'
+    outbox rows and run key carry, so each recipient gets one digest for all their agencies."""
+
+    id: int
+    province_id: int
+    fiscal_year: int
+    code: str
+    due_on: date
+    policy_version_id: int
+    pending: bool  # some agency still owes this SAR
+
+
+def agency_anchors(session: Session) -> list[AgencyAnchor]:
+    rows = session.execute(
+        select(AgencyMilestone.id, AgencyMilestone.code, AgencyMilestone.due_on, AgencyAssessment.province_id,
+               AgencyAssessment.fiscal_year, AgencyAssessment.policy_version_id, AgencyAssessment.state)
+        .join(AgencyAssessment, AgencyAssessment.id == AgencyMilestone.assessment_id)
+        .order_by(AgencyMilestone.id)).all()
+    found: dict[tuple[int, int, str, date], AgencyAnchor] = {}
+    for mid, code, due_on, province_id, year, pv, state in rows:
+        key = (province_id, year, code, due_on)
+        owed = state in NOT_YET.get(code, ())
+        if key not in found:
+            found[key] = AgencyAnchor(mid, province_id, year, code, due_on, pv, owed)
+        elif owed and not found[key].pending:
+            found[key] = AgencyAnchor(found[key].id, province_id, year, code, due_on, found[key].policy_version_id,
+                                      True)
+    return sorted(found.values(), key=lambda a: (a.due_on, a.id))
+
+
+def anchor_of(session: Session, agency_milestone_id: int) -> AgencyAnchor | None:
+    m = session.get(AgencyMilestone, agency_milestone_id)
+    a = session.get(AgencyAssessment, m.assessment_id) if m else None
+    if a is None:
+        return None
+    return next((x for x in agency_anchors(session) if (x.province_id, x.fiscal_year, x.code, x.due_on)
+                 == (a.province_id, a.fiscal_year, m.code, m.due_on)), None)
+
+
+def agency_milestone_info(anchor: AgencyAnchor) -> MilestoneInfo:
+    return MilestoneInfo(anchor.id, anchor.code, MILESTONE_TH[anchor.code],
+                         labels.label(labels.AGENCY_MILESTONES, anchor.code, "en"), anchor.due_on, None,
+                         anchor.fiscal_year, 0, agency=True)
+
+
+def _agency_pending(session: Session, anchor: AgencyAnchor) -> dict[int, list[Item]]:
+    """Person -> the province's agencies that still owe this SAR (`agency_assessments.due_for_milestone`)."""
+    items = [i for i in items_for(session, anchor.code, anchor.due_on) if i.province_id == anchor.province_id]
+    return {pid: [Item(SUBMIT_SAR, "agency_assessment", i.assessment_id, i.agency_name) for i in found]
+            for pid, found in due_for_milestone(items, anchor.code).items()}
+
+
+def run_agency_overdue(session: Session, agency_milestone_id: int, *, now: datetime,
+                       settings: Settings | None = None, batch: int = BATCH) -> FanOut:
+    """The daily overdue reminder of a SAR not submitted by its date, as for the individual
+    milestones (the policy's `overdue_daily` and grace), to the same recipients; no escalation
+    beyond them: the province's HR is already among them."""
+    now = to_utc(now)
+    anchor = anchor_of(session, agency_milestone_id)
+    scheduled = overdue_moment(now)
+    today = scheduled.date()
+    key = digests.overdue_key(today)
+    if anchor is None:
+        return _skip(FanOut(agency_milestone_id, key), "agency milestone gone")
+    rules = policy_of_version(session.get(PolicyVersion, anchor.policy_version_id)).reminders
+    if not rules.overdue_daily:
+        return _skip(FanOut(anchor.id, key), "the policy sends no overdue reminders")
+    if anchor.due_on >= today:
+        return _skip(FanOut(anchor.id, key), "not overdue")
+    if now - scheduled > timedelta(hours=rules.misfire_grace_hours):
+        return _skip(FanOut(anchor.id, key), f"missed: the run of {scheduled.isoformat()} is beyond the grace of "
+                                              f"{rules.misfire_grace_hours} h")
+    pending = _agency_pending(session, anchor)
+    found = digests.overdue(agency_milestone_info(anchor), today, pending, load_recipients(session, pending))
+    result = FanOut(anchor.id, key, recipients=len(found))
+    return decide(session, found, now=now, settings=settings, batch=batch, result=result)
+
+
+def run_agency_reminder(session: Session, agency_milestone_id: int, offset_days: int, *, now: datetime,
+                        settings: Settings | None = None, batch: int = BATCH,
+                        after_batch: Callable[[int], None] | None = None) -> FanOut:
+    """The reminder `offset_days` before a province's SAR milestone (the policy's reminder
+    offsets and grace, the same as a round's milestones): one digest per person who is the
+    agency's head or HR, or the province's HR, listing the agencies that still owe the SAR."""
+    now = to_utc(now)
+    anchor = anchor_of(session, agency_milestone_id)
+    key = digests.reminder_key(offset_days, anchor.due_on) if anchor else f"-{offset_days}"
+    if anchor is None:
+        return _skip(FanOut(agency_milestone_id, key), "agency milestone gone")
+    rules = policy_of_version(session.get(PolicyVersion, anchor.policy_version_id)).reminders
+    grace = timedelta(hours=rules.misfire_grace_hours)
+    moment = reminder_moment(anchor.due_on, offset_days)
+    if now < moment:
+        return _skip(FanOut(anchor.id, key), f"too early: due at {moment.isoformat()}")
+    if now - moment > grace:
+        return _skip(FanOut(anchor.id, key),
+                     f"missed: {moment.isoformat()} passed {now - moment} ago, beyond the grace of {grace}")
+    pending = _agency_pending(session, anchor)
+    found = digests.reminders(agency_milestone_info(anchor), offset_days, pending,
+                              load_recipients(session, pending))
+    result = FanOut(anchor.id, key, recipients=len(found))
+    decide(session, found, now=now, settings=settings, batch=batch, after_batch=after_batch, result=result)
+    log.info("agency reminder %s %s: %d recipients, %d new outbox rows", anchor.code, key, result.recipients,
+             result.decided)
+    return result
+
+
 def _skip(result: FanOut, reason: str) -> FanOut:
     result.skipped = reason
     log.warning("reminder %s %s skipped: %s", result.milestone_id, result.offset_key, reason)
@@ -294,25 +412,30 @@ def decide(session: Session, found: list[Digest], *, now: datetime, settings: Se
             chosen = [c for c in CHANNELS if c in resolve_channels(d.recipient.id, org_path, rules)
                       and (c != "email" or settings.smtp.configured)  # no SMTP server: email is off
                       and (c != "webhook" or settings.webhook_secret)  # never unsigned: no secret, no webhook
-                      and (d.milestone.id, d.offset_key, d.recipient.id, c) not in done]
+                      and (*_anchor(d), d.offset_key, d.recipient.id, c) not in done]
             if not chosen:
                 continue
             rendered = render(d, base_url=settings.base_url)
             for channel in chosen:
-                row = dict(milestone_id=d.milestone.id, offset_key=d.offset_key,
+                agency, mid = _anchor(d)
+                row = dict(milestone_id=None if agency else mid, agency_milestone_id=mid if agency else None,
+                           offset_key=d.offset_key,
                            recipient_person_id=d.recipient.id, channel=channel, subject=rendered.subject,
                            body=rendered.text, body_html=rendered.html if channel == "email" else "",
                            status="pending", attempts=0, next_attempt_at=now, last_error="",
                            created_at=now, sent_at=None)
                 if channel == "inbox":
                     row.update(status="sent", sent_at=now)
-                    links[(d.milestone.id, d.offset_key, d.recipient.id)] = d.link
+                    links[(agency, mid, d.offset_key, d.recipient.id)] = d.link
                 elif channel == "email" and not d.recipient.email:
                     row.update(status="failed", next_attempt_at=None, last_error="no email address")
                 rows.append(row)
                 result.by_channel[channel] = result.by_channel.get(channel, 0) + 1
         if rows:
-            session.execute(_insert(session, Outbox).on_conflict_do_nothing(index_elements=_UNIQUE), rows)
+            for agency, unique in ((False, _UNIQUE), (True, _UNIQUE_AGENCY)):
+                kind = [r for r in rows if (r["agency_milestone_id"] is not None) == agency]
+                if kind:
+                    session.execute(_insert(session, Outbox).on_conflict_do_nothing(index_elements=unique), kind)
             _write_inbox(session, links, now)
             result.decided += len(rows)
         session.commit()
@@ -321,44 +444,55 @@ def decide(session: Session, found: list[Digest], *, now: datetime, settings: Se
     return result
 
 
+# The outbox's two "send once" keys: a round milestone's reminders, an agency milestone's.
 _UNIQUE = ["milestone_id", "offset_key", "recipient_person_id", "channel"]
+_UNIQUE_AGENCY = ["agency_milestone_id", "offset_key", "recipient_person_id", "channel"]
 
 
-def _groups(part: list[Digest]) -> dict[tuple[int, str], list[int]]:
-    out: dict[tuple[int, str], list[int]] = defaultdict(list)
+def _anchor(d: Digest) -> tuple[bool, int]:
+    """Which milestone column an outbox row of this digest names: (agency?, id)."""
+    return d.milestone.agency, d.milestone.id
+
+
+def _column(agency: bool):  # noqa: ANN202 - a column of Outbox
+    return Outbox.agency_milestone_id if agency else Outbox.milestone_id
+
+
+def _groups(part: list[Digest]) -> dict[tuple[bool, int, str], list[int]]:
+    out: dict[tuple[bool, int, str], list[int]] = defaultdict(list)
     for d in part:
-        out[(d.milestone.id, d.offset_key)].append(d.recipient.id)
+        out[(*_anchor(d), d.offset_key)].append(d.recipient.id)
     return out
 
 
-def _decided_before(session: Session, part: list[Digest]) -> set[tuple[int, str, int, str]]:
-    done: set[tuple[int, str, int, str]] = set()
-    for (mid, key), people in _groups(part).items():
+def _decided_before(session: Session, part: list[Digest]) -> set[tuple[bool, int, str, int, str]]:
+    done: set[tuple[bool, int, str, int, str]] = set()
+    for (agency, mid, key), people in _groups(part).items():
         for chunk in _chunks(people):
-            done.update((mid, key, pid, ch) for pid, ch in session.execute(
+            done.update((agency, mid, key, pid, ch) for pid, ch in session.execute(
                 select(Outbox.recipient_person_id, Outbox.channel).where(
-                    Outbox.milestone_id == mid, Outbox.offset_key == key,
+                    _column(agency) == mid, Outbox.offset_key == key,
                     Outbox.recipient_person_id.in_(chunk))))
     return done
 
 
-def _write_inbox(session: Session, links: dict[tuple[int, str, int], str], now: datetime) -> None:
+def _write_inbox(session: Session, links: dict[tuple[bool, int, str, int], str], now: datetime) -> None:
     """The in-app message of every inbox row of this batch that has none yet."""
     if not links:
         return
-    by_key: dict[tuple[int, str], list[int]] = defaultdict(list)
-    for mid, key, pid in links:
-        by_key[(mid, key)].append(pid)
+    by_key: dict[tuple[bool, int, str], list[int]] = defaultdict(list)
+    for agency, mid, key, pid in links:
+        by_key[(agency, mid, key)].append(pid)
     messages = []
-    for (mid, key), people in by_key.items():
+    for (agency, mid, key), people in by_key.items():
         for chunk in _chunks(people):
             rows = session.execute(
                 select(Outbox.id, Outbox.recipient_person_id, Outbox.subject, Outbox.body)
-                .where(Outbox.milestone_id == mid, Outbox.offset_key == key, Outbox.channel == "inbox",
+                .where(_column(agency) == mid, Outbox.offset_key == key, Outbox.channel == "inbox",
                        Outbox.recipient_person_id.in_(chunk),
                        ~select(InboxMessage.id).where(InboxMessage.outbox_id == Outbox.id).exists()))
             messages += [dict(person_id=pid, outbox_id=oid, subject=subject, body=body,
-                              link=links[(mid, key, pid)], created_at=now, read_at=None)
+                              link=links[(agency, mid, key, pid)], created_at=now, read_at=None)
                          for oid, pid, subject, body in rows]
     if messages:
         session.execute(_insert(session, InboxMessage), messages)

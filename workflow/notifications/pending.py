@@ -37,6 +37,7 @@ COMMITTEE_REVIEW = "committee_review"
 ANNOUNCE = "announce"
 ROUND_REPORT = "round_report"
 CASE_MEASURE = "case_measure"
+SUBMIT_SAR = "submit_sar"  # an agency's self-assessment report (`agency_assessments.due_for_milestone`)
 # The appraisal events each action asks its person to fire (`tests/notifications/test_next_actions.py`
 # checks `next_actions` against the machine's table through this).
 ACTION_EVENTS: dict[str, tuple[str, ...]] = {
@@ -97,7 +98,7 @@ class Item:
     """One thing one person must do: an action on an appraisal, a case, or the round."""
 
     action: str
-    entity: str  # appraisal | case | round
+    entity: str  # appraisal | case | round | agency_assessment
     entity_id: int
     subject_name: str = ""  # whose appraisal or case it is
     detail: str = ""  # e.g. the measures not done
@@ -105,7 +106,8 @@ class Item:
     @property
     def link(self) -> str:
         return {"appraisal": f"/appraisals/{self.entity_id}", "case": f"/cases/{self.entity_id}",
-                "round": f"/rounds/{self.entity_id}/report"}[self.entity]
+                "round": f"/rounds/{self.entity_id}/report",
+                "agency_assessment": f"/api/v1/agency-assessments/{self.entity_id}"}[self.entity]
 
 
 def next_actions(a: AppraisalFact, *, committee_ids: frozenset[int] = frozenset(),

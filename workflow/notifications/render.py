@@ -2,7 +2,8 @@
 
 Templates live in ``templates/``: ``<kind>.<locale>.txt`` (plain text, the first line is the
 subject) and ``<kind>.<locale>.html`` (the HTML part of an email), locale ``th`` or ``en``; the
-low-performer case's inbox messages (``case_opened``, ``case_escalated``) are text only.
+low-performer case's inbox messages (``case_opened``, ``case_escalated``) are text only;
+``agency_digest`` is the reminder of an agency assessment's SAR milestone.
 """
 from __future__ import annotations
 
@@ -63,7 +64,8 @@ def render(digest: Digest, *, base_url: str = "", digits: str = "arabic") -> Ren
         days_overdue=digest.days_overdue, count=len(digest.items), more=max(len(digest.items) - MAX_LISTED, 0),
         more_link=base_url + digest.link, rows=rows(digest.items),
         groups=[(digest.late_names.get(pid, str(pid)), len(items), rows(items)) for pid, items in digest.late.items()])
-    return render_template("escalation" if digest.kind == "escalation" else "digest", locale, context)
+    name = "escalation" if digest.kind == "escalation" else "agency_digest" if m.agency else "digest"
+    return render_template(name, locale, context)
 
 
 def render_template(name: str, locale: str, context: dict) -> Rendered:

@@ -6,6 +6,8 @@
                 passed less than the policy's grace ago, and the day's run at 08:30 (the appraisals
                 past the mid-round date move on; overdue reminders and escalations), unless a
                 finished run of it is recorded in `notification_run`.
+                The agency assessments' SAR milestones get their reminders in the same job, at the
+                same offsets (the policy's `[reminders]`, the one the individual milestones use).
   deliver       every interval: the outbox rows due (`channels.deliver_due`), retries included.
   housekeeping  hourly: stored idempotent answers older than a day are forgotten.
 
@@ -42,15 +44,23 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 import workflow.kinds  # noqa: F401,E402  (the jobs fire events: the kinds and their hooks)
-from db.models import ChannelSetting, Milestone, NotificationRun, Round
+from db.models import ChannelSetting, Milestone, NotificationRun, PolicyVersion, Round
 from db.session import default_engine, new_session
 from workflow.calendar import BANGKOK
 from workflow.housekeeping import purge_idempotency_records
 from workflow.notifications.channels import ChannelPause, deliver_due
 from workflow.notifications.clock import SYSTEM, Clock, to_utc
-from workflow.notifications.digest import reminder_key
-from workflow.notifications.fanout import overdue_moment, reminder_moment, run_overdue, run_reminder
-from workflow.rounds import pass_mid_round, policy_of_round
+from workflow.notifications.digest import overdue_key, reminder_key
+from workflow.notifications.fanout import (
+    agency_anchors,
+    overdue_moment,
+    reminder_moment,
+    run_agency_overdue,
+    run_agency_reminder,
+    run_overdue,
+    run_reminder,
+)
+from workflow.rounds import pass_mid_round, policy_of_round, policy_of_version
 from workflow.settings import Settings, SettingsError, get_settings, load_settings
 
 log = logging.getLogger("pmflow.scheduler")
@@ -65,16 +75,20 @@ JOBS = ("reminders", "deliver", "housekeeping")
 class DueRun:
     """A fan-out whose moment has come and that has not finished."""
 
-    round_id: int
+    round_id: int | None  # none: an agency SAR reminder
     key: str  # notification_run.run_key
-    kind: str  # reminder | daily
-    milestone_id: int | None = None
+    kind: str  # reminder | daily | agency | agency_overdue
+    milestone_id: int | None = None  # an agency milestone for an agency SAR reminder
     offset_days: int | None = None
     moment: datetime | None = None
 
 
 def run_key_reminder(milestone_id: int, offset_days: int, due_on: date) -> str:
     return f"reminder:{milestone_id}:{reminder_key(offset_days, due_on)}"
+
+
+def run_key_agency(agency_milestone_id: int, offset_days: int, due_on: date) -> str:
+    return f"agency:{agency_milestone_id}:{reminder_key(offset_days, due_on)}"
 
 
 def run_key_daily(day: date) -> str:
@@ -104,7 +118,30 @@ def due_runs(session: Session, now: datetime) -> list[DueRun]:
         key = run_key_daily(daily.date())
         if now - daily <= grace and daily.date() >= rnd.starts_on and key not in finished:
             todo.append(DueRun(rnd.id, key, "daily", moment=daily))
-    return sorted(todo, key=lambda r: (r.moment, r.round_id, r.key))
+    todo += _due_agency_runs(session, now)
+    return sorted(todo, key=lambda r: (r.moment, r.round_id or 0, r.key))
+
+
+def _due_agency_runs(session: Session, now: datetime) -> list[DueRun]:
+    """The SAR reminders of the agency assessments whose moment passed within the grace."""
+    finished = set(session.execute(select(NotificationRun.run_key)
+                                    .where(NotificationRun.round_id.is_(None))).scalars())
+    todo = []
+    for anchor in agency_anchors(session):
+        if not anchor.pending:
+            continue
+        rules = policy_of_version(session.get(PolicyVersion, anchor.policy_version_id)).reminders
+        for offset in rules.offsets_days:
+            moment = reminder_moment(anchor.due_on, offset)
+            key = run_key_agency(anchor.id, offset, anchor.due_on)
+            if moment <= now <= moment + timedelta(hours=rules.misfire_grace_hours) and key not in finished:
+                todo.append(DueRun(None, key, "agency", anchor.id, offset, moment))
+        daily = overdue_moment(now)
+        key = f"agency:{anchor.id}:{overdue_key(daily.date())}"
+        if (rules.overdue_daily and anchor.due_on < daily.date() and now - daily <= timedelta(
+                hours=rules.misfire_grace_hours) and key not in finished):
+            todo.append(DueRun(None, key, "agency_overdue", anchor.id, moment=daily))
+    return todo
 
 
 def run_due(session: Session, *, now: datetime, settings: Settings | None = None) -> list[DueRun]:
@@ -113,8 +150,12 @@ def run_due(session: Session, *, now: datetime, settings: Settings | None = None
     done = []
     for due in due_runs(session, now):
         session.commit()  # end the read: on SQLite every transaction holds the write lock
-        if due.kind == "reminder":
-            result = run_reminder(session, due.milestone_id, due.offset_days, now=now, settings=settings)
+        if due.kind in ("reminder", "agency"):
+            run = run_reminder if due.kind == "reminder" else run_agency_reminder
+            result = run(session, due.milestone_id, due.offset_days, now=now, settings=settings)
+            outcome = result.skipped or f"{result.recipients} recipients, {result.decided} rows"
+        elif due.kind == "agency_overdue":
+            result = run_agency_overdue(session, due.milestone_id, now=now, settings=settings)
             outcome = result.skipped or f"{result.recipients} recipients, {result.decided} rows"
         else:
             # The day's run also moves agreed appraisals on once the mid-round date has passed.
