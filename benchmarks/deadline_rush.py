@@ -84,7 +84,8 @@ def setup(url: str, people: int, units: int, active: int, floor: int) -> dict:
     from db.models import Account, Appraisal, Committee, CommitteeMember, OrgUnit, Person
     from db.session import make_engine, new_session
     from tests.factories import KPIS
-    from workflow import accounts, engine as wf
+    from workflow import accounts
+    from workflow import engine as wf
     from workflow.access import Actor
     from workflow.rounds import open_round
 
@@ -414,7 +415,7 @@ def main() -> None:
                     help="a PostgreSQL server URL; a database is created for the run and dropped")
     ap.add_argument("--people", type=int, default=5000)
     ap.add_argument("--units", type=int, default=20)
-    ap.add_argument("--active", type=int, default=300, help="evaluated appraisals the evaluators submit")
+    ap.add_argument("--active", type=int, default=1000, help="evaluated appraisals the evaluators submit")
     ap.add_argument("--workers", type=int, default=4, help="uvicorn worker processes")
     ap.add_argument("--seconds", type=float, default=60, help="the load stops after this long at most")
     ap.add_argument("--max-requests", type=int, default=200_000)
