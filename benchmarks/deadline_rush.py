@@ -25,7 +25,9 @@ fault is never blindly repeated: after a lost connection it reconnects, reads, a
 
 Faults: --kill-worker sends SIGKILL to one uvicorn worker a third of the way through the load
 (uvicorn's supervisor starts another; the other workers carry on). Requests lost with the worker
-are counted as `conn` errors. Restarting PostgreSQL is not offered: the server here is shared.
+are counted as `conn` errors. Restarting PostgreSQL is not offered: the server here is shared;
+--drop-connections instead ends every connection to the run's own database two thirds of the
+way in (pg_terminate_backend), which is what a restart does to pmflow's connection pools.
 
 Afterwards the floor rows get their versions back (the floor route bumps a version without an
 event) and `pmflow audit verify` replays every chain and every row: 0 findings means no event
@@ -280,7 +282,22 @@ def kill_one_worker(server_pid: int) -> int | None:
     return None
 
 
-async def rush(base: str, tokens: dict[str, str], data: dict, args: argparse.Namespace, server_pid: int) -> dict:
+def drop_connections(url: str) -> int:
+    """What a PostgreSQL restart does to pmflow, without restarting the shared server: end every
+    connection to the run's own database (pg_terminate_backend); the number ended."""
+    from sqlalchemy import text
+
+    from db.session import make_engine
+    eng = make_engine(url)
+    with eng.begin() as conn:
+        n = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                              "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar_one()
+    eng.dispose()
+    return n
+
+
+async def rush(base: str, tokens: dict[str, str], data: dict, args: argparse.Namespace, server_pid: int,
+               url: str) -> dict:
     stats = Stats(args.seconds, args.max_requests)
     counts: dict[str, int] = {}
     to_submit: asyncio.Queue = asyncio.Queue()
@@ -314,6 +331,12 @@ async def rush(base: str, tokens: dict[str, str], data: dict, args: argparse.Nam
             killed["at_request"] = stats.count
 
     evaluators, committee = [args.evaluators], [args.committee]
+    async def dropper() -> None:
+        await asyncio.sleep(args.seconds * 2 / 3)
+        if stats.more():
+            killed["dropped"] = await asyncio.to_thread(drop_connections, url)
+            killed["dropped_at_request"] = stats.count
+
     pipeline = [
         *(work(client("evaluator"), to_submit, {"evaluated": ("submit", {})},
                "committee_review", to_endorse, counts, evaluators) for _ in range(args.evaluators)),
@@ -326,6 +349,7 @@ async def rush(base: str, tokens: dict[str, str], data: dict, args: argparse.Nam
         *(floor(client(None), versions, floor_ids[k::args.floor]) for k in range(args.floor)),
         ender(),
         *([killer()] if args.kill_worker else []),
+        *([dropper()] if args.drop_connections else []),
     ]
     t0 = time.perf_counter()
 
@@ -378,6 +402,9 @@ def report(args, data, result, verify) -> None:
     print(f"setup: people {data['build_s']:.1f} s, open_round {data['open_s']:.1f} s, "
           f"driving {len(data['evaluated'])} appraisals to evaluated {data['drive_s']:.1f} s")
     print(f"load average at the end: {os.getloadavg()[0]:.1f} (other processes share these CPUs)")
+    if args.drop_connections:
+        k = result["killed"]
+        print(f"ended {k.get('dropped')} database connections after {k.get('dropped_at_request')} requests")
     if args.kill_worker:
         k = result["killed"]
         print(f"killed worker: pid {k.get('pid')} after {k.get('at_request')} requests; workers at the end: "
@@ -424,6 +451,8 @@ def main() -> None:
     ap.add_argument("--hr", type=int, default=3)
     ap.add_argument("--floor", type=int, default=2)
     ap.add_argument("--kill-worker", action="store_true", help="SIGKILL one API worker a third of the way in")
+    ap.add_argument("--drop-connections", action="store_true",
+                    help="end every connection to the run's database two thirds of the way in (as a restart would)")
     args = ap.parse_args()
     if not args.pg_url:
         raise SystemExit("--pg-url (or PMFLOW_TEST_DATABASE_URL) is required: this benchmark is on PostgreSQL")
@@ -448,7 +477,7 @@ def main() -> None:
                 r = httpx.post(base + "/api/v1/auth/login", json={"username": username, "password": f"pw-{role}"})
                 r.raise_for_status()
                 tokens[role] = r.json()["access_token"]
-            result = asyncio.run(rush(base, tokens, data, args, proc.pid))
+            result = asyncio.run(rush(base, tokens, data, args, proc.pid, url))
         finally:
             if proc is not None:
                 proc.terminate()
