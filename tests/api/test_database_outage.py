@@ -35,4 +35,3 @@ def test_a_lost_connection_is_a_clean_503_and_the_next_request_is_served(pg_engi
         again = client.get(f"/api/v1/appraisals?round={round_id}", headers=auth)
         assert again.status_code == 200, again.text
         assert again.json()["total"] >= 2
-
