@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from db.models import utcnow
@@ -110,7 +111,11 @@ PAGE_TEXTS = {
     409: ("ข้อมูลถูกแก้ไขแล้ว", "Changed meanwhile", "มีผู้แก้ไขข้อมูลนี้แล้ว กรุณาโหลดใหม่",
           "Someone changed this meanwhile: reload the page."),
     422: ("ข้อมูลไม่ถูกต้อง", "Invalid request", "ที่อยู่หรือข้อมูลที่ส่งมาไม่ถูกต้อง", "The address or the data sent is not valid."),
+    503: ("ฐานข้อมูลไม่พร้อมชั่วคราว", "Unavailable for a moment", "กรุณาลองใหม่อีกครั้งในอีกสักครู่",
+          "The database cannot answer for a moment: try again shortly."),
 }
+
+DATABASE_RETRY_SECONDS = 5  # a default: what Retry-After asks of a client while the database is away
 
 
 def _is_page(request: Request) -> bool:
@@ -188,11 +193,24 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
+def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The database went away (a restart, a dropped connection, SQLite busy): nothing was
+    written (the transaction did not commit), so a clean 503 the client may retry, not a 500.
+    The pool's pre-ping replaces the dead connections on the next request."""
+    headers = {"Retry-After": str(DATABASE_RETRY_SECONDS)}
+    if _is_page(request):
+        return _page(request, 503, headers)
+    th, en = "ฐานข้อมูลไม่พร้อมชั่วคราว กรุณาลองใหม่", "the database is unavailable for a moment: try again"
+    return JSONResponse(_out(f"{th} / {en}", [Problem("database", th, en)]), status_code=503, headers=headers)
+
+
 def install(app: FastAPI) -> None:
     for kind in (WorkflowError, ApiError):
         app.add_exception_handler(kind, _respond)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
+    for kind in (OperationalError, InterfaceError):
+        app.add_exception_handler(kind, _database_unavailable)
 
 
 def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
