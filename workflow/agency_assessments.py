@@ -32,6 +32,7 @@ from workflow.access import Actor
 from workflow.errors import InvalidInput, NotFound, Problem
 from workflow.machines.agency_assessment import MACHINE, MILESTONE_TH, NOT_YET, SAR_MILESTONES, STATE_TH, AgencyFacts
 from workflow.rounds import policy_by_version, policy_of_version, policy_version_for_org
+from workflow.targets import TargetLevels
 
 KIND_NAME = "agency_assessment"
 
@@ -48,15 +49,8 @@ class PlanKpi(BaseModel):
     code: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._/-]+$")
     title: str = Field(min_length=1, max_length=500)
     weight: int = Field(ge=1, le=100, description="whole percent within its dimension")
-    level_descriptions: list[str] = Field(default_factory=list, max_length=5)
+    level_descriptions: TargetLevels
     org_kpi_id: int | None = None
-
-    @field_validator("level_descriptions")
-    @classmethod
-    def _five_or_none(cls, v: list[str]) -> list[str]:
-        if v and len(v) != 5:
-            raise ValueError("give all five target levels or none (ต้องระบุเป้าหมายครบ 5 ระดับ)")
-        return v
 
 
 class EditPlan(_In):

@@ -20,6 +20,7 @@ from workflow.errors import InvalidInput, Problem
 from workflow.machines.appraisal import MACHINE, AppraisalFacts
 from workflow.machines.low_performer import OPEN_STATES as CASE_OPEN_STATES
 from workflow.rounds import policy_by_version
+from workflow.targets import TargetLevels
 
 
 # --- payload shapes --------------------------------------------------------------------------------
@@ -33,16 +34,9 @@ class KpiIn(BaseModel):
     title: str = Field(min_length=1, max_length=500)
     source: Literal["strategic", "role", "assigned"] = "role"
     weight: int = Field(ge=1, le=100)
-    level_descriptions: list[str] = Field(default_factory=list, max_length=5)
+    level_descriptions: TargetLevels
     org_kpi_id: int | None = None
     evidence: str = Field("", max_length=4000)
-
-    @field_validator("level_descriptions")
-    @classmethod
-    def _five_or_none(cls, v: list[str]) -> list[str]:
-        if v and len(v) != 5:
-            raise ValueError("give all five target levels or none (ต้องระบุเป้าหมายครบ 5 ระดับ)")
-        return v
 
 
 class CompetencyIn(BaseModel):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any, Iterable, Mapping, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import func, select
 from sqlmodel import Session
 
@@ -25,6 +25,7 @@ from workflow import audit, orgs
 from workflow.access import Actor
 from workflow.errors import InvalidInput, NotFound, Problem, problems_from_pydantic
 from workflow.roster import RowProblem, read_rows
+from workflow.targets import TargetLevels
 
 CODE = re.compile(r"^[A-Za-z0-9._/-]{1,64}$")
 
@@ -36,32 +37,18 @@ class OrgKpiIn(BaseModel):
     code: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._/-]+$")
     title: str = Field(min_length=1, max_length=500)
     weight: int = Field(0, ge=0, le=100)
-    level_descriptions: list[str] = Field(default_factory=list, max_length=5)
+    level_descriptions: TargetLevels
     parent_id: int | None = Field(None, ge=1, le=2**31 - 1, description="the organisation KPI above it serves")
     parent_code: str | None = Field(None, max_length=64, description="or its code (nearest ancestor first)")
-
-    @field_validator("level_descriptions")
-    @classmethod
-    def _five_or_none(cls, v: list[str]) -> list[str]:
-        if v and len(v) != 5:
-            raise ValueError("give all five target levels or none (ต้องระบุเป้าหมายครบ 5 ระดับ)")
-        return v
 
 
 class OrgKpiPatch(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     title: str | None = Field(None, min_length=1, max_length=500)
     weight: int | None = Field(None, ge=0, le=100)
-    level_descriptions: list[str] | None = Field(None, max_length=5)
+    level_descriptions: TargetLevels | None = None
     parent_id: int | None = Field(None, ge=1, le=2**31 - 1)
     parent_code: str | None = Field(None, max_length=64)
-
-    @field_validator("level_descriptions")
-    @classmethod
-    def _five_or_none(cls, v: list[str] | None) -> list[str] | None:
-        if v and len(v) != 5:
-            raise ValueError("give all five target levels or none (ต้องระบุเป้าหมายครบ 5 ระดับ)")
-        return v
 
 
 def as_dict(k: OrgKpi) -> dict[str, Any]:
