@@ -49,7 +49,7 @@ class PlanKpi(BaseModel):
     code: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._/-]+$")
     title: str = Field(min_length=1, max_length=500)
     weight: int = Field(ge=1, le=100, description="whole percent within its dimension")
-    level_descriptions: TargetLevels
+    level_descriptions: TargetLevels = []
     org_kpi_id: int | None = None
 
 

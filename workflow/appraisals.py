@@ -34,7 +34,7 @@ class KpiIn(BaseModel):
     title: str = Field(min_length=1, max_length=500)
     source: Literal["strategic", "role", "assigned"] = "role"
     weight: int = Field(ge=1, le=100)
-    level_descriptions: TargetLevels
+    level_descriptions: TargetLevels = []
     org_kpi_id: int | None = None
     evidence: str = Field("", max_length=4000)
 

@@ -37,7 +37,7 @@ class OrgKpiIn(BaseModel):
     code: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._/-]+$")
     title: str = Field(min_length=1, max_length=500)
     weight: int = Field(0, ge=0, le=100)
-    level_descriptions: TargetLevels
+    level_descriptions: TargetLevels = []
     parent_id: int | None = Field(None, ge=1, le=2**31 - 1, description="the organisation KPI above it serves")
     parent_code: str | None = Field(None, max_length=64, description="or its code (nearest ancestor first)")
 

@@ -14,4 +14,4 @@ def _five_or_none(v: list[str]) -> list[str]:
     return v
 
 
-TargetLevels = Annotated[list[str], Field(default_factory=list, max_length=5), AfterValidator(_five_or_none)]
+TargetLevels = Annotated[list[str], Field(max_length=5), AfterValidator(_five_or_none)]
