@@ -28,6 +28,10 @@ class Actor:
         """Does a `role` assignment of this actor cover the organisation at `org_path`?"""
         return any(r == role and org_path.startswith(p) for r, p in self.scoped_roles)
 
+    def is_hr_of(self, org_path: str) -> bool:
+        """May act as the HR of the organisation at `org_path` (its HR, an admin, the system)."""
+        return self.is_admin or self.is_system or self.has_scope("hr", org_path)
+
     def scopes(self, role: str) -> list[str]:
         return [p for r, p in self.scoped_roles if r == role]
 

@@ -220,7 +220,7 @@ def open_year(session: Session, actor: Actor, *, org_code: str, fiscal_year: int
 
 def _open_year(session: Session, actor: Actor, org_code: str, fiscal_year: int) -> Opened:
     province = orgs.by_code(session, org_code)
-    if not (actor.is_system or actor.is_admin or actor.has_scope("hr", province.path)):
+    if not (actor.is_hr_of(province.path)):
         raise NotFound("organisation", org_code)
     if not 2400 <= fiscal_year <= 2700:
         raise InvalidInput([Problem("fiscal_year", "ปีงบประมาณต้องเป็นปีพุทธศักราช เช่น 2570",

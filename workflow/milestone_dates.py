@@ -34,7 +34,7 @@ def move_due_date(session: Session, actor: Actor, round_id: int, code: str, due_
         if rnd is None:
             raise NotFound("round", round_id)
         org = session.get(OrgUnit, rnd.org_unit_id)
-        if not (actor.is_admin or actor.is_system or actor.has_scope("hr", org.path)):
+        if not (actor.is_hr_of(org.path)):
             raise NotAllowed("move_milestone", frozenset(r for r, _ in actor.scoped_roles))
         m = session.execute(select(Milestone).where(Milestone.round_id == round_id, Milestone.code == code)
                             .with_for_update()).scalar_one_or_none()

@@ -62,7 +62,7 @@ def scope(session: Session, actor: Actor, org_code: str) -> OrgUnit:
     """The organisation, if the caller is HR of it (or above) or an admin; otherwise it does
     not exist for them."""
     org = orgs.by_code(session, org_code)
-    if not (actor.is_system or actor.is_admin or actor.has_scope("hr", org.path)):
+    if not (actor.is_hr_of(org.path)):
         raise NotFound("organisation", org_code)
     return org
 

@@ -29,7 +29,7 @@ def org_for_hr(session: Session, actor: Actor, org_code: str, action: str = "org
     """The organisation, if the caller is its HR (or an admin, or the system); else NotAllowed.
     An unknown code is NotFound for everyone."""
     org = orgs.by_code(session, org_code)
-    if not (actor.is_admin or actor.is_system or actor.has_scope("hr", org.path)):
+    if not (actor.is_hr_of(org.path)):
         raise NotAllowed(action, frozenset(r for r, _ in actor.scoped_roles))
     return org
 

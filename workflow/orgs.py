@@ -5,12 +5,21 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from db.models import OrgUnit
+from workflow.access import Actor
 from workflow.errors import NotFound
 
 
 def by_code(session: Session, code: str) -> OrgUnit:
     org = session.execute(select(OrgUnit).where(OrgUnit.code == code)).scalar_one_or_none()
     if org is None:
+        raise NotFound("organisation", code)
+    return org
+
+
+def managed_by(session: Session, actor: Actor, code: str) -> OrgUnit:
+    """The organisation, if the caller may act as its HR; otherwise as if it did not exist."""
+    org = by_code(session, code)
+    if not actor.is_hr_of(org.path):
         raise NotFound("organisation", code)
     return org
 

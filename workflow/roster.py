@@ -214,7 +214,7 @@ def _columns(header: list[str]) -> tuple[dict[str, int], list[RowProblem]]:
 # --- planning ------------------------------------------------------------------------------------
 def _scope(session: Session, actor: Actor, org_code: str) -> OrgUnit:
     org = orgs.by_code(session, org_code)
-    if not (actor.is_system or actor.is_admin or actor.has_scope("hr", org.path)):
+    if not (actor.is_hr_of(org.path)):
         raise NotAllowed("import people", frozenset())
     return org
 

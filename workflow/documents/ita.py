@@ -28,7 +28,6 @@ from workflow.access import Actor
 from workflow.audit import verify
 from workflow.calendar import BANGKOK, thai_date
 from workflow.documents.render import render
-from workflow.errors import NotFound
 from workflow.reports import load, writers
 from workflow.reports.model import Column, Report, Table
 
@@ -51,17 +50,6 @@ class Entry:
     title: str
     item: str
     content: bytes
-
-
-def _org_for(session: Session, actor: Actor, code: str) -> OrgUnit:
-    """The organisation, if the caller is its HR or an admin; otherwise as if it did not exist."""
-    try:
-        org = orgs.by_code(session, code)
-    except NotFound:
-        raise NotFound("organisation", code) from None
-    if not (actor.is_admin or actor.has_scope("hr", org.path)):
-        raise NotFound("organisation", code)
-    return org
 
 
 def _csv(header: list[str], rows: list[list[Any]]) -> bytes:
@@ -113,7 +101,7 @@ def chain_heads(session: Session, org: OrgUnit, rounds: list[Round]) -> list[tup
 
 def ita_pack(session: Session, actor: Actor, org_code: str, fiscal_year: int, *,
              now: datetime | None = None) -> bytes:
-    org = _org_for(session, actor, org_code)
+    org = orgs.managed_by(session, actor, org_code)
     now = now or datetime.now(BANGKOK)
     rounds = list(session.execute(select(Round).where(Round.org_unit_id == org.id, Round.fiscal_year == fiscal_year)
                                   .order_by(Round.number)).scalars())

@@ -11,10 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlmodel import Session
 
-from db.models import HrCriteria, OrgUnit, utcnow
+from db.models import HrCriteria, utcnow
 from workflow import orgs
 from workflow.access import Actor
-from workflow.errors import InvalidInput, NotFound, problems_from_pydantic
+from workflow.errors import InvalidInput, problems_from_pydantic
 
 # The items in the order of Ubon's form (seed 001: "หลักเกณฑ์การบริหารและพัฒนาทรัพยากรบุคคลของส่วนราชการ").
 ITEMS: dict[str, str] = {
@@ -40,17 +40,6 @@ class CriteriaIn(BaseModel):
     reward_discipline: CriteriaItem = CriteriaItem()
 
 
-def _org(session: Session, actor: Actor, code: str) -> OrgUnit:
-    """HR or an admin of the organisation (others: as if it did not exist)."""
-    try:
-        org = orgs.by_code(session, code)
-    except NotFound:
-        raise NotFound("organisation", code) from None
-    if not (actor.is_admin or actor.has_scope("hr", org.path)):
-        raise NotFound("organisation", code)
-    return org
-
-
 def _row(session: Session, org_id: int, fiscal_year: int) -> HrCriteria | None:
     return session.execute(select(HrCriteria).where(HrCriteria.org_unit_id == org_id,
                                                     HrCriteria.fiscal_year == fiscal_year)).scalar_one_or_none()
@@ -62,14 +51,14 @@ def as_items(stored: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
 
 
 def get(session: Session, actor: Actor, code: str, fiscal_year: int) -> dict[str, Any]:
-    org = _org(session, actor, code)
+    org = orgs.managed_by(session, actor, code)
     row = _row(session, org.id, fiscal_year)
     return {"org_code": org.code, "fiscal_year": fiscal_year, "items": as_items(row.items if row else None),
             "labels": ITEMS, "updated_at": row.updated_at.isoformat() if row else None}
 
 
 def put(session: Session, actor: Actor, code: str, fiscal_year: int, body: dict[str, Any]) -> dict[str, Any]:
-    org = _org(session, actor, code)
+    org = orgs.managed_by(session, actor, code)
     try:
         items = CriteriaIn.model_validate(body).model_dump()
     except ValidationError as exc:
