@@ -9,7 +9,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Optional
 
-from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Index, LargeBinary, Numeric, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Index, LargeBinary, Numeric, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -192,6 +192,12 @@ class Appraisal(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("round_id", "person_id"),
         Index("ix_appraisal_round_state", "round_id", "state"),
+        # A round's appraisals in id order: a list's pages, without walking other rounds' rows.
+        Index("ix_appraisal_round_id", "round_id", "id"),
+        # A round's counts by unit and state (the dashboard, the progress report) and the
+        # visibility test of HR's lists read this index alone, never the table.
+        Index("ix_appraisal_round_unit_state", "round_id", "org_unit_id", "state",
+              postgresql_include=["person_id", "evaluator_id", "superior_id", "superior2_id"]),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     round_id: int = Field(foreign_key="round.id")
@@ -219,7 +225,7 @@ class Appraisal(SQLModel, table=True):
     superior_reason: Optional[str] = Field(default=None, sa_type=Text)
     # The superior above the superior above, where the policy asks for a second opinion
     # (superior_levels = 2); taken at opening like superior_id.
-    superior2_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    superior2_id: Optional[int] = Field(default=None, foreign_key="person.id", index=True)
     superior2_opinion: Optional[str] = Field(default=None, max_length=16)  # agree | differ
     superior2_total_percent: Optional[Decimal] = Field(default=None, sa_type=Numeric(5, 2))
     superior2_reason: Optional[str] = Field(default=None, sa_type=Text)
@@ -446,7 +452,10 @@ class Outbox(SQLModel, table=True):
                                        name="uq_outbox_agency_key"),
                       CheckConstraint("(milestone_id IS NULL) <> (agency_milestone_id IS NULL)",
                                       name="ck_outbox_one_milestone"),
-                      Index("ix_outbox_status_next", "status", "next_attempt_at"))  # the deliveries due
+                      Index("ix_outbox_status_next", "status", "next_attempt_at"),
+                      # The deliveries due, in id order: the waiting few among every message sent.
+                      Index("ix_outbox_pending", "id", postgresql_where=text("status = 'pending'"),
+                            sqlite_where=text("status = 'pending'")))
     id: Optional[int] = Field(default=None, primary_key=True)
     # A round's milestone, or an agency assessment's SAR milestone: exactly one of the two.
     milestone_id: Optional[int] = Field(default=None, foreign_key="milestone.id", index=True)

@@ -57,7 +57,10 @@ def _candidates(session: Session, actor: Actor, committee: frozenset[int]) -> li
     for role, state in (("authority", "reviewed"), ("hr", "draft")):
         paths = actor.scopes(role)
         if paths:
-            units = select(OrgUnit.id).where(or_(*[OrgUnit.path.startswith(p) for p in paths]))
+            # The units read first, as a list: then every term of the OR below has an index,
+            # and the planner combines them instead of walking every appraisal in id order.
+            units = list(session.execute(select(OrgUnit.id).where(or_(*[OrgUnit.path.startswith(p)
+                                                                          for p in paths]))).scalars())
             extra = [Appraisal.evaluator_id.is_(None)] if role == "hr" else []
             clauses.append(and_(Appraisal.state == state, Appraisal.org_unit_id.in_(units), *extra))
     if not clauses:
