@@ -23,8 +23,9 @@ from tests.factories import person, world
 from tests.notifications import smtp_sink
 from tests.notifications.helpers import at, milestone
 from workflow.access import Actor
+from workflow.milestones import LOW_PERFORMER_REPORT, NOT_DONE
 from workflow.notifications.fanout import load_recipients, load_round_facts
-from workflow.notifications.pending import NOT_DONE_STATES, REPORT_MILESTONES, pending_for
+from workflow.notifications.pending import pending_for
 from workflow.rounds import open_round
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,7 +88,7 @@ def test_kill_9_mid_fan_out_then_another_scheduler_finishes_it_once(pg_engine, k
         w.opened = open_round(s, org_code=w.org.code, fiscal_year=2569, number=1, actor=Actor.system())
         m = milestone(s, w, "agreement_signed")
         rnd = s.get(Round, m.round_id)
-        facts = load_round_facts(s, rnd, NOT_DONE_STATES.get(m.code, ()), cases=m.code in REPORT_MILESTONES)
+        facts = load_round_facts(s, rnd, NOT_DONE.get(m.code, ()), cases=m.code == LOW_PERFORMER_REPORT)
         expected = load_recipients(s, pending_for(m.code, facts))
         s.commit()
     assert len(expected) > STAFF

@@ -44,15 +44,14 @@ from workflow import labels, orgs
 from workflow.agency_assessments import due_for_milestone, items_for
 from workflow.calendar import BANGKOK
 from workflow.machines.agency_assessment import MILESTONE_TH, NOT_YET
+from workflow.machines.low_performer import MACHINE as CASE_MACHINE
+from workflow.machines.low_performer import SETTLED
+from workflow.milestones import LOW_PERFORMER_REPORT, NOT_DONE
 from workflow.notifications import digest as digests
 from workflow.notifications.channels import CHANNELS, channel_rules, resolve_channels
 from workflow.notifications.clock import to_utc
 from workflow.notifications.digest import Digest, MilestoneInfo, Recipient
 from workflow.notifications.pending import (
-    CLOSED_CASE_STATES,
-    DONE_MEASURES,
-    NOT_DONE_STATES,
-    REPORT_MILESTONES,
     SUBMIT_SAR,
     AppraisalFact,
     CaseFact,
@@ -162,14 +161,14 @@ def load_cases(session: Session, org: OrgUnit) -> list[CaseFact]:
         .join(trigger, trigger.id == LowPerformerCase.appraisal_id)
         .outerjoin(follow, follow.id == LowPerformerCase.follow_up_appraisal_id)
         .where(OrgUnit.path.startswith(org.path),
-               LowPerformerCase.state.not_in(sorted(CLOSED_CASE_STATES)))).all()
+               LowPerformerCase.state.not_in(sorted(CASE_MACHINE.final)))).all()
     if not rows:
         return []
     open_measures: dict[int, list[str]] = defaultdict(list)
     for ids in _chunks([r[0] for r in rows]):
         for case_id, kind in session.execute(
                 select(CaseMeasure.case_id, CaseMeasure.kind)
-                .where(CaseMeasure.case_id.in_(ids), CaseMeasure.status.not_in(sorted(DONE_MEASURES)))
+                .where(CaseMeasure.case_id.in_(ids), CaseMeasure.status.not_in(sorted(SETTLED)))
                 .order_by(CaseMeasure.case_id, CaseMeasure.kind)):
             open_measures[case_id].append(kind)
     return [CaseFact(id=r[0], person_id=r[1], person_name=r[2], state=r[3], supervisor_id=r[4],
@@ -210,8 +209,7 @@ def run_reminder(session: Session, milestone_id: int, offset_days: int, *, now: 
     if now - moment > grace:
         return _skip(FanOut(milestone_id, key),
                      f"missed: {moment.isoformat()} passed {now - moment} ago, beyond the grace of {grace}")
-    facts = load_round_facts(session, rnd, NOT_DONE_STATES.get(m.code, ()),
-                             cases=m.code in REPORT_MILESTONES)
+    facts = load_round_facts(session, rnd, NOT_DONE.get(m.code, ()), cases=m.code == LOW_PERFORMER_REPORT)
     pending = pending_for(m.code, facts)
     people = load_recipients(session, pending)
     found = digests.reminders(milestone_info(m, rnd), offset_days, pending, people)
@@ -243,9 +241,8 @@ def run_overdue(session: Session, round_id: int, *, now: datetime, settings: Set
         .order_by(Milestone.due_on, Milestone.id)).scalars())
     if not milestones:
         return []
-    states = {s for m in milestones for s in NOT_DONE_STATES.get(m.code, ())}
-    facts = load_round_facts(session, rnd, states,
-                             cases=any(m.code in REPORT_MILESTONES for m in milestones))
+    states = {s for m in milestones for s in NOT_DONE.get(m.code, ())}
+    facts = load_round_facts(session, rnd, states, cases=any(m.code == LOW_PERFORMER_REPORT for m in milestones))
     per_milestone = overdue_by_milestone([(m.id, m.code, m.due_on) for m in milestones], today,
                                          {m.id: pending_for(m.code, facts) for m in milestones})
     late_ids = {p for found in per_milestone.values() for p in found}

@@ -15,14 +15,6 @@ from typing import Iterable, Mapping, NamedTuple
 
 from workflow import milestones
 from workflow.machines.low_performer import MACHINE as CASE_MACHINE
-from workflow.machines.low_performer import SETTLED
-
-# Read by the fan-out from here; each is defined once elsewhere: the not-done states per milestone
-# (`workflow.milestones`), the case machine's final states, its settled measure statuses.
-NOT_DONE_STATES = milestones.NOT_DONE
-REPORT_MILESTONES = (milestones.LOW_PERFORMER_REPORT,)
-CLOSED_CASE_STATES = CASE_MACHINE.final
-DONE_MEASURES = frozenset(SETTLED)
 
 # action codes (`workflow.labels.ACTIONS` carries their Thai and English wording)
 SIGN_AGREEMENT = "sign_agreement"
@@ -160,11 +152,11 @@ def pending_for(milestone_code: str, facts: RoundFacts) -> dict[int, list[Item]]
                 for who, it in next_actions(a, committee_ids=facts.committee_ids, hr_ids=facts.hr_ids,
                                             authority_ids=facts.authority_ids):
                     found[who].add(it)
-    if milestone_code in REPORT_MILESTONES:
+    if milestone_code == milestones.LOW_PERFORMER_REPORT:
         for h in facts.hr_ids:
             found[h].add(Item(ROUND_REPORT, "round", facts.round_id))
         for c in facts.cases:
-            if c.state in CLOSED_CASE_STATES or not c.measures_not_done or c.supervisor_id is None:
+            if c.state in CASE_MACHINE.final or not c.measures_not_done or c.supervisor_id is None:
                 continue
             found[c.supervisor_id].add(Item(CASE_MEASURE, "case", c.id, c.person_name,
                                             ",".join(c.measures_not_done)))
