@@ -17,8 +17,9 @@ more than --max-requests requests; the client counts set the proportions of the 
 * --evaluators clients take the evaluated appraisals one by one: GET the appraisal (its version and
   state), POST score (If-Match), GET, POST submit (If-Match); the appraisal goes to the committee;
 * --committee clients: GET, POST endorse;  one authority client: GET, POST announce;
-* --hr clients: GET /api/v1/appraisals?round=R (pages of 50 at varying offsets, some filtered by
-  state) and GET /api/v1/rounds/R/reports/progress, alternately;
+* --hr clients: GET /api/v1/appraisals?round=R (pages of 50, each after the last one's
+  `next_after`; a third of them filtered by state) and GET /api/v1/rounds/R/reports/progress,
+  alternately;
 * --floor clients: POST /api/v1/bench/floor/{id} on draft appraisals no one else touches.
 Each client decides its next event from the state it has just read, so a request cut off by a
 fault is never blindly repeated: after a lost connection it reconnects, reads, and carries on.
@@ -243,16 +244,22 @@ async def work(c: Client, queue: asyncio.Queue, steps: dict[str, tuple[str, dict
                          version=version, body=payload or {})
 
 
-async def hr_reader(c: Client, round_id: int, total: int, i: int) -> None:
-    n = i
+async def hr_reader(c: Client, round_id: int, i: int) -> None:
+    """HR pages through the round as a client does, each page from the last one's `next_after`
+    (back to the first page at the end), and now and then asks for the appraisals waiting for the
+    committee."""
+    n, after = i, None
     while True:
         n += 1
         if n % 2:
             await c.call("GET progress", "GET", f"/api/v1/rounds/{round_id}/reports/progress")
+        elif n % 6 == 0:
+            await c.call("GET list", "GET", f"/api/v1/appraisals?round={round_id}&limit=50&state=committee_review")
         else:
-            offset = (n * 977) % max(1, total - 50)
-            state = "&state=committee_review" if n % 6 == 0 else ""
-            await c.call("GET list", "GET", f"/api/v1/appraisals?round={round_id}&limit=50&offset={offset}{state}")
+            page = f"&after={after}" if after else ""
+            status, body = await c.call("GET list", "GET", f"/api/v1/appraisals?round={round_id}&limit=50{page}")
+            if status == 200 and body is not None:
+                after = body.get("next_after")
 
 
 async def floor(c: Client, versions: dict[int, int], ids: list[int]) -> None:
@@ -345,7 +352,7 @@ async def rush(base: str, tokens: dict[str, str], data: dict, args: argparse.Nam
         work(client("authority"), to_announce, {"reviewed": ("announce", {})}, "announced", None, counts, [1]),
     ]
     others = [
-        *(hr_reader(client("hr"), data["round_id"], args.people, i) for i in range(args.hr)),
+        *(hr_reader(client("hr"), data["round_id"], i) for i in range(args.hr)),
         *(floor(client(None), versions, floor_ids[k::args.floor]) for k in range(args.floor)),
         ender(),
         *([killer()] if args.kill_worker else []),
