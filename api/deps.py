@@ -13,6 +13,7 @@ from typing import Annotated, AsyncIterator
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from api.errors import ApiError
@@ -40,7 +41,15 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     finally:
-        session.close()
+        try:
+            session.close()
+        except DBAPIError as exc:
+            # Closing rolls back, after the answer has been sent; when the server has just ended
+            # the connection (a restart), that rollback fails. The server has already rolled back
+            # and SQLAlchemy has discarded the connection: raising could only cut the client's
+            # connection under an answer it has received.
+            if not exc.connection_invalidated:
+                raise
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

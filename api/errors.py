@@ -8,6 +8,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg import InterfaceError as DriverInterfaceError
+from psycopg import OperationalError as DriverOperationalError
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -116,6 +118,9 @@ PAGE_TEXTS = {
 }
 
 DATABASE_RETRY_SECONDS = 5  # a default: what Retry-After asks of a client while the database is away
+# The database went away: SQLAlchemy's errors, and psycopg's own, which the engine's statements
+# raise unwrapped (db/raw.py runs them on the driver's connection).
+DATABASE_AWAY = (OperationalError, InterfaceError, DriverOperationalError, DriverInterfaceError)
 
 
 def _is_page(request: Request) -> bool:
@@ -209,7 +214,7 @@ def install(app: FastAPI) -> None:
         app.add_exception_handler(kind, _respond)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
-    for kind in (OperationalError, InterfaceError):
+    for kind in DATABASE_AWAY:
         app.add_exception_handler(kind, _database_unavailable)
 
 

@@ -26,9 +26,14 @@ fault is never blindly repeated: after a lost connection it reconnects, reads, a
 
 Faults: --kill-worker sends SIGKILL to one uvicorn worker a third of the way through the load
 (uvicorn's supervisor starts another; the other workers carry on). Requests lost with the worker
-are counted as `conn` errors. Restarting PostgreSQL is not offered: the server here is shared;
---drop-connections instead ends every connection to the run's own database two thirds of the
-way in (pg_terminate_backend), which is what a restart does to pmflow's connection pools.
+are counted as `conn` errors. --restart-postgres runs the whole benchmark on a private PostgreSQL
+cluster of its own (`tests.private_pg`: initdb in a temporary directory, a free loopback port; the
+server on 5432 is shared and never restarted) instead of --pg-url, and restarts it two thirds of
+the way in: `pg_ctl stop -m fast` (every session ended), down for RESTART_DOWN_SECONDS, started
+again; pmflow is not restarted. Requests while it is down are expected to be 503s; the report
+also compares each event's 200 answers with the events recorded (none lost, none doubled).
+--drop-connections ends every connection to the run's own database two thirds of the way in
+(pg_terminate_backend) instead: what a restart does to the pools, on the shared server.
 
 Afterwards the floor rows get their versions back (the floor route bumps a version without an
 event) and `pmflow audit verify` replays every chain and every row: 0 findings means no event
@@ -40,6 +45,7 @@ within 3x the floor route's p99.
     .venv/bin/python benchmarks/deadline_rush.py --pg-url postgresql://postgres@127.0.0.1:5432/test
     .venv/bin/python benchmarks/deadline_rush.py --pg-url ... --people 100000 --active 2000 --seconds 300
     .venv/bin/python benchmarks/deadline_rush.py --pg-url ... --kill-worker
+    .venv/bin/python benchmarks/deadline_rush.py --restart-postgres
 """
 from __future__ import annotations
 
@@ -53,6 +59,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
@@ -65,6 +72,8 @@ from benchmarks.round_open import FISCAL_YEAR, ROUND_NO, build  # noqa: E402
 
 MAX_PEOPLE, MAX_SECONDS, MAX_WORKERS, MAX_CLIENTS = 200_000, 900, 8, 128
 TARGET_P99_RATIO = 3.0
+RESTART_DOWN_SECONDS = 3.0  # a server with real data writes a checkpoint first: seconds, not the 0.2 s of ours
+EVENT_ROUTES = {"POST submit": "submit", "POST endorse": "endorse", "POST announce": "announce"}
 SCORE = {"kpi_levels": [4, 5], "competency_scores": [4, 4, 4, 5, 3], "development_plan": "อบรมการเขียนรายงาน"}
 BEFORE_SUBMIT = [  # (role, event, payload): a draft appraisal up to evaluated, ready to submit
     ("evaluator", "edit_agreement", None),
@@ -148,7 +157,8 @@ class Client:
 
     async def call(self, route: str, method: str, path: str, *, version: int | None = None,
                    body: dict | None = None) -> tuple[int, dict | None]:
-        """(status, JSON body); status 0 is a lost connection (counted, then reconnected)."""
+        """(status, JSON body); status 0 is a lost connection (counted, then reconnected). A 503
+        waits its Retry-After (within the run's time), as a client is asked to."""
         if not self.stats.more():
             raise Stop
         data = json.dumps(body).encode() if body is not None else b""
@@ -158,11 +168,13 @@ class Client:
                 + f"Content-Length: {len(data)}\r\n\r\n").encode()
         t0 = time.perf_counter()
         try:
+            if self.reader is not None and self.reader.at_eof():  # closed by the server while idle
+                await self.close()  # (uvicorn's keep-alive timeout, outlasted by a Retry-After wait)
             if self.writer is None:
                 self.reader, self.writer = await asyncio.open_connection(self.host, int(self.port))
             self.writer.write(head + data)
             status = int((await self.reader.readline()).split(b" ", 2)[1])
-            length, close = 0, False
+            length, close, retry_after = 0, False, 0.0
             while (line := await self.reader.readline()) not in (b"\r\n", b""):
                 name, _, value = line.partition(b":")
                 name = name.strip().lower()
@@ -170,6 +182,8 @@ class Client:
                     length = int(value)
                 elif name == b"connection" and value.strip().lower() == b"close":
                     close = True
+                elif name == b"retry-after":
+                    retry_after = float(value)
             raw = await self.reader.readexactly(length)
             if close:
                 await self.close()
@@ -179,6 +193,8 @@ class Client:
             await asyncio.sleep(0.05)
             return 0, None
         self.stats.record(route, time.perf_counter() - t0, status)
+        if status == 503:
+            await asyncio.sleep(min(retry_after, max(0.0, self.stats.deadline - time.monotonic())))
         try:
             return status, json.loads(raw) if raw else None
         except ValueError:
@@ -242,6 +258,8 @@ async def work(c: Client, queue: asyncio.Queue, steps: dict[str, tuple[str, dict
             event, payload = steps[state]
             await c.call(f"POST {event}", "POST", f"/api/v1/appraisals/{item}/events/{event}",
                          version=version, body=payload or {})
+        else:  # six faults in a row on one appraisal: the client leaves it (counted, never hidden)
+            counts["given up"] = counts.get("given up", 0) + 1
 
 
 async def hr_reader(c: Client, round_id: int, i: int) -> None:
@@ -304,7 +322,7 @@ def drop_connections(url: str) -> int:
 
 
 async def rush(base: str, tokens: dict[str, str], data: dict, args: argparse.Namespace, server_pid: int,
-               url: str) -> dict:
+               url: str, cluster=None) -> dict:  # noqa: ANN001  (a tests.private_pg.Cluster to restart)
     stats = Stats(args.seconds, args.max_requests)
     counts: dict[str, int] = {}
     to_submit: asyncio.Queue = asyncio.Queue()
@@ -344,6 +362,15 @@ async def rush(base: str, tokens: dict[str, str], data: dict, args: argparse.Nam
             killed["dropped"] = await asyncio.to_thread(drop_connections, url)
             killed["dropped_at_request"] = stats.count
 
+    async def restarter() -> None:
+        await asyncio.sleep(args.seconds * 2 / 3)
+        if stats.more():
+            killed["restarted_at_request"] = stats.count
+            t = time.perf_counter()
+            await asyncio.to_thread(cluster.restart, RESTART_DOWN_SECONDS)
+            killed["restart_s"] = time.perf_counter() - t
+            killed["restarted_after_request"] = stats.count
+
     pipeline = [
         *(work(client("evaluator"), to_submit, {"evaluated": ("submit", {})},
                "committee_review", to_endorse, counts, evaluators) for _ in range(args.evaluators)),
@@ -357,6 +384,7 @@ async def rush(base: str, tokens: dict[str, str], data: dict, args: argparse.Nam
         ender(),
         *([killer()] if args.kill_worker else []),
         *([dropper()] if args.drop_connections else []),
+        *([restarter()] if cluster is not None else []),
     ]
     t0 = time.perf_counter()
 
@@ -393,6 +421,20 @@ def restore_floor_rows(url: str, versions: dict[int, int]) -> None:
     eng.dispose()
 
 
+def recorded_events(url: str) -> dict[str, int]:
+    """How many of each event the load fires are in the event table (the setup fires none of them)."""
+    from sqlalchemy import text
+
+    from db.session import make_engine
+    eng = make_engine(url)
+    with eng.connect() as conn:
+        rows = conn.execute(text("SELECT event, count(*) FROM event WHERE entity_type = 'appraisal' "
+                                 "AND event = ANY(:events) GROUP BY event"), {"events": list(EVENT_ROUTES.values())})
+        counts = dict(rows.all())
+    eng.dispose()
+    return counts
+
+
 def audit_verify(url: str) -> tuple[int, str]:
     env = {**os.environ, "PMFLOW_DATABASE_URL": url, "PMFLOW_SECRET_KEY": "bench-secret", "PMFLOW_SCHEDULER": "off"}
     p = subprocess.run([str(Path(sys.executable).parent / "pmflow"), "audit", "verify"], cwd=ROOT, env=env,
@@ -400,7 +442,7 @@ def audit_verify(url: str) -> tuple[int, str]:
     return p.returncode, (p.stdout + p.stderr).strip()
 
 
-def report(args, data, result, verify) -> None:
+def report(args, data, result, verify, recorded) -> None:
     stats = result["stats"]
     print(f"Deadline rush on PostgreSQL: {args.people} people ({len(data['evaluated'])} evaluated appraisals "
           f"worked on), {args.workers} worker(s), {os.cpu_count()} CPUs, {result['seconds']:.1f} s of load")
@@ -416,6 +458,11 @@ def report(args, data, result, verify) -> None:
         k = result["killed"]
         print(f"killed worker: pid {k.get('pid')} after {k.get('at_request')} requests; workers at the end: "
               f"{len(k.get('workers_after', []))} of {args.workers}")
+    if args.restart_postgres:
+        k = result["killed"]
+        print(f"restarted PostgreSQL (stop -m fast, {RESTART_DOWN_SECONDS:.0f} s down, start) after "
+              f"{k.get('restarted_at_request')} requests; back after {k.get('restart_s', 0):.1f} s and "
+              f"{k.get('restarted_after_request')} requests")
     q = {}
     for route, lat in stats.latencies.items():
         qs = statistics.quantiles(lat, n=100) if len(lat) > 1 else [lat[0]] * 99
@@ -435,7 +482,17 @@ def report(args, data, result, verify) -> None:
     total_errors = sum(sum(e.values()) for e in stats.errors.values())
     conn = sum(e.get("conn", 0) for e in stats.errors.values())
     print(f"appraisals reaching: {json.dumps(result['counts'])}")
-    print(f"errors: {total_errors} ({conn} lost connections) (target 0): {'met' if total_errors == 0 else 'NOT met'}")
+    if args.restart_postgres:  # while the server is down every answer is a 503; anything else is a fault
+        other = total_errors - sum(e.get("503", 0) for e in stats.errors.values())
+        print(f"errors: {total_errors}, of which not 503: {other} ({conn} lost connections) (target 0): "
+              f"{'met' if other == 0 else 'NOT met'}")
+    else:
+        print(f"errors: {total_errors} ({conn} lost connections) (target 0): "
+              f"{'met' if total_errors == 0 else 'NOT met'}")
+    for route, event in EVENT_ROUTES.items():  # fewer recorded: an update lost; more: a 503 that committed
+        ok = len(stats.latencies.get(route, [])) - sum(stats.errors.get(route, {}).values())
+        print(f"{event}: {ok} answered 200, {recorded.get(event, 0)} recorded "
+              f"({'same' if ok == recorded.get(event, 0) else 'DIFFERENT'})")
     print(f"worst route p99 / floor p99: {worst:.2f} (target <= {TARGET_P99_RATIO}): "
           f"{'met' if worst <= TARGET_P99_RATIO else 'NOT met'}")
     code, text = verify
@@ -460,8 +517,10 @@ def main() -> None:
     ap.add_argument("--kill-worker", action="store_true", help="SIGKILL one API worker a third of the way in")
     ap.add_argument("--drop-connections", action="store_true",
                     help="end every connection to the run's database two thirds of the way in (as a restart would)")
+    ap.add_argument("--restart-postgres", action="store_true",
+                    help="run on a private PostgreSQL cluster instead of --pg-url and restart it two thirds of the way in")
     args = ap.parse_args()
-    if not args.pg_url:
+    if not args.pg_url and not args.restart_postgres:
         raise SystemExit("--pg-url (or PMFLOW_TEST_DATABASE_URL) is required: this benchmark is on PostgreSQL")
     for name, value, top in (("people", args.people, MAX_PEOPLE), ("seconds", args.seconds, MAX_SECONDS),
                              ("workers", args.workers, MAX_WORKERS), ("evaluators", args.evaluators, MAX_CLIENTS),
@@ -472,10 +531,13 @@ def main() -> None:
     if args.kill_worker and args.workers < 2:
         raise SystemExit("--kill-worker needs --workers 2 or more")
 
+    from tests.private_pg import private_cluster
     from tests.scratch import scratch_database
 
     proc = sock = None
-    with scratch_database(args.pg_url, "pmflow_rush") as url:
+    with ExitStack() as stack:
+        cluster = stack.enter_context(private_cluster()) if args.restart_postgres else None
+        url = stack.enter_context(scratch_database(cluster.url if cluster else args.pg_url, "pmflow_rush"))
         try:
             data = setup(url, args.people, args.units, args.active, args.floor)
             proc, base, sock = start_server(url, args.workers)
@@ -484,7 +546,7 @@ def main() -> None:
                 r = httpx.post(base + "/api/v1/auth/login", json={"username": username, "password": f"pw-{role}"})
                 r.raise_for_status()
                 tokens[role] = r.json()["access_token"]
-            result = asyncio.run(rush(base, tokens, data, args, proc.pid, url))
+            result = asyncio.run(rush(base, tokens, data, args, proc.pid, url, cluster))
         finally:
             if proc is not None:
                 proc.terminate()
@@ -492,8 +554,9 @@ def main() -> None:
             if sock is not None:
                 sock.close()
         restore_floor_rows(url, data["floor"])
+        recorded = recorded_events(url)
         verify = audit_verify(url)
-    report(args, data, result, verify)
+    report(args, data, result, verify, recorded)
 
 
 if __name__ == "__main__":

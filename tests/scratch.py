@@ -15,7 +15,8 @@ def scratch_database(server_url: str, prefix: str = "pmflow_scratch") -> Iterato
     """Create a database with a random name on the server `server_url` points at; yield its URL;
     end its sessions and drop it when the block ends, however it ends."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(normalise_url(server_url), isolation_level="AUTOCOMMIT")
+    # pre-ping: the server may have been restarted meanwhile (benchmarks/deadline_rush.py --restart-postgres)
+    admin = create_engine(normalise_url(server_url), isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     try:
         with admin.connect() as c:
             c.execute(text(f'CREATE DATABASE "{name}"'))
