@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import aliased
@@ -74,8 +74,25 @@ def policy_of_round(session: Session, round_id: int) -> Policy:
 
 def milestones_of(session: Session, round_id: int) -> list[Milestone]:
     """The round's milestones, in the order they fall due."""
-    return list(session.execute(select(Milestone).where(Milestone.round_id == round_id)
-                                .order_by(Milestone.due_on, Milestone.id)).scalars())
+    return milestones_by_round(session, [round_id])[round_id]
+
+
+def milestones_by_round(session: Session, round_ids: Iterable[int]) -> dict[int, list[Milestone]]:
+    """Each round's milestones in the order they fall due, for many rounds in one query."""
+    out: dict[int, list[Milestone]] = {rid: [] for rid in round_ids}
+    if out:
+        for m in session.execute(select(Milestone).where(Milestone.round_id.in_(out))
+                                 .order_by(Milestone.due_on, Milestone.id)).scalars():
+            out[m.round_id].append(m)
+    return out
+
+
+def rounds_by_id(session: Session, round_ids: Iterable[int | None]) -> dict[int, Round]:
+    """The rounds with these ids (None and unknown ids left out), in one query."""
+    ids = {i for i in round_ids if i is not None}
+    if not ids:
+        return {}
+    return {r.id: r for r in session.execute(select(Round).where(Round.id.in_(ids))).scalars()}
 
 
 def policy_version_for_org(session: Session, org: OrgUnit) -> PolicyVersion:
