@@ -72,6 +72,21 @@ def policy_of_round(session: Session, round_id: int) -> Policy:
     return policy if policy is not None else policy_of_version(session.get(PolicyVersion, found.id))
 
 
+def policies_by_round(session: Session, round_ids: Iterable[int]) -> dict[int, Policy]:
+    """Each round's policy, for many rounds in one query (a version's text is read only the
+    first time this process meets it)."""
+    ids = set(round_ids)
+    if not ids:
+        return {}
+    out = {}
+    for rid, version_id, digest in session.execute(
+            select(Round.id, PolicyVersion.id, PolicyVersion.content_hash)
+            .join(PolicyVersion, PolicyVersion.id == Round.policy_version_id).where(Round.id.in_(ids))):
+        policy = _BY_VERSION.get((version_id, digest))
+        out[rid] = policy if policy is not None else policy_of_version(session.get(PolicyVersion, version_id))
+    return out
+
+
 def milestones_of(session: Session, round_id: int) -> list[Milestone]:
     """The round's milestones, in the order they fall due."""
     return milestones_by_round(session, [round_id])[round_id]
