@@ -89,8 +89,8 @@ def world(session: Session, preset: str = "udon_thani", *, fiscal_year: int = 25
     superior.superior_id = w.people[above_superior].id  # the second superior above the appraisee
     if more_staff:
         below = orgs.create_unit(session, code=f"{code}-U-1", name_th="ฝ่าย", parent=unit)
-        for i in range(more_staff):
-            staff(session, w, f"more{i}", unit=below)
+        for name in more_names(more_staff):
+            staff(session, w, name, unit=below)
     session.commit()
     if open_now:
         w.opened = open_round(session, org_code=code, fiscal_year=fiscal_year, number=number,
@@ -102,6 +102,11 @@ def world(session: Session, preset: str = "udon_thani", *, fiscal_year: int = 25
         session.add(CommitteeMember(committee_id=committee.id, person_id=member.id))
         session.commit()
     return w
+
+
+def more_names(n: int) -> list[str]:
+    """The names of the people `world(more_staff=n)` adds."""
+    return [f"more{i}" for i in range(n)]
 
 
 def staff(session: Session, w: World, name: str, *, unit: OrgUnit | None = None) -> Person:
