@@ -51,9 +51,10 @@ def person(session: Session, unit: OrgUnit, name: str, staff_type: str = "civil_
 
 def world(session: Session, preset: str = "udon_thani", *, fiscal_year: int = 2569, number: int = 1,
           staff_type: str = "civil_servant", open_now: bool = True, superior_levels: int = 1,
-          above_superior: str = "authority") -> World:
+          above_superior: str = "authority", more_staff: int = 0) -> World:
     """An organisation with: authority, hr, superior, evaluator, appraisee, a committee of two
-    (chair + member), another appraisee; accounts for each; a round opened."""
+    (chair + member), another appraisee; accounts for each; a round opened. `more_staff` more
+    of the evaluator's staff (more0, more1, ...) in a unit of their own below the first."""
     text = preset_text(preset)
     if superior_levels != 1:
         text = text.replace("superior_levels = 1", f"superior_levels = {superior_levels}")
@@ -86,6 +87,10 @@ def world(session: Session, preset: str = "udon_thani", *, fiscal_year: int = 25
     w.actors["admin"] = accounts.actor_for(session, admin)
     w.actors["system"] = Actor.system()
     superior.superior_id = w.people[above_superior].id  # the second superior above the appraisee
+    if more_staff:
+        below = orgs.create_unit(session, code=f"{code}-U-1", name_th="ฝ่าย", parent=unit)
+        for name in more_names(more_staff):
+            staff(session, w, name, unit=below)
     session.commit()
     if open_now:
         w.opened = open_round(session, org_code=code, fiscal_year=fiscal_year, number=number,
@@ -97,6 +102,22 @@ def world(session: Session, preset: str = "udon_thani", *, fiscal_year: int = 25
         session.add(CommitteeMember(committee_id=committee.id, person_id=member.id))
         session.commit()
     return w
+
+
+def more_names(n: int) -> list[str]:
+    """The names of the people `world(more_staff=n)` adds."""
+    return [f"more{i}" for i in range(n)]
+
+
+def staff(session: Session, w: World, name: str, *, unit: OrgUnit | None = None) -> Person:
+    """One more of the evaluator's staff (the superior above them), with an account to sign in
+    with, known to the world by `name` like its own people. In a round opened after this."""
+    p = person(session, unit or w.unit, name, evaluator=w.people["evaluator"], superior=w.people["superior"])
+    acc = accounts.create_account(session, username=f"{name}-{w.org.code}".lower(), password="pw-" + name,
+                                  password_hash=_hash("pw-" + name), person=p)
+    w.people[name] = p
+    w.actors[name] = accounts.actor_for(session, acc)
+    return p
 
 
 KPIS = [

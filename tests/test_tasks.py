@@ -1,30 +1,13 @@
 """My tasks: what each person has waiting, read in a number of queries that does not grow with rows."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import date
-
-from sqlalchemy import event
 
 from tests.cases.helpers import announce_with_total, next_round
 from tests.factories import person, world
+from tests.querycount import counting
 from workflow import tasks
 from workflow.notifications import pending
-
-
-@contextmanager
-def counting(session):
-    statements: list[str] = []
-    bind = session.get_bind()
-
-    def seen(conn, cursor, statement, *args):  # noqa: ANN001
-        statements.append(statement)
-
-    event.listen(bind, "before_cursor_execute", seen)
-    try:
-        yield statements
-    finally:
-        event.remove(bind, "before_cursor_execute", seen)
 
 
 def _measure(session, actor):

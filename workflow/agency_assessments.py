@@ -11,10 +11,11 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from types import SimpleNamespace
-from typing import Any, Iterable, Literal, Mapping
+from typing import Any, Iterable, Literal, Mapping, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from db.models import (
@@ -275,11 +276,22 @@ def get(session: Session, actor: Actor, assessment_id: int) -> tuple[AgencyAsses
     return a, held
 
 
+class Visible(NamedTuple):
+    """An assessment the caller holds a role on, with its agency and province."""
+
+    assessment: AgencyAssessment
+    held: frozenset[str]
+    agency: OrgUnit
+    province: OrgUnit
+
+
 def list_visible(session: Session, actor: Actor, *, fiscal_year: int | None = None,
-                 province_id: int | None = None) -> list[tuple[AgencyAssessment, frozenset[str]]]:
-    """The assessments the caller holds a role on (in SQL: those under one of their scopes)."""
-    agency = OrgUnit.__table__.alias("agency")
-    query = select(AgencyAssessment, agency.c.path).join(agency, agency.c.id == AgencyAssessment.org_unit_id)
+                 province_id: int | None = None) -> list[Visible]:
+    """The assessments the caller holds a role on (in SQL: those under one of their scopes),
+    read with their agency and province in one query, the roles decided from those."""
+    agency, province = aliased(OrgUnit), aliased(OrgUnit)
+    query = (select(AgencyAssessment, agency, province).join(agency, agency.id == AgencyAssessment.org_unit_id)
+             .join(province, province.id == AgencyAssessment.province_id))
     if fiscal_year is not None:
         query = query.where(AgencyAssessment.fiscal_year == fiscal_year)
     if province_id is not None:
@@ -288,29 +300,44 @@ def list_visible(session: Session, actor: Actor, *, fiscal_year: int | None = No
         scopes = [p for r, p in actor.scoped_roles if r in ("hr", "authority", "committee")]
         if not scopes:
             return []
-        from sqlalchemy import or_
-
-        query = query.where(or_(*[agency.c.path.startswith(p) for p in scopes]))
+        query = query.where(or_(*[agency.path.startswith(p) for p in scopes]))
     out = []
-    for a, _ in session.execute(query.order_by(AgencyAssessment.fiscal_year, AgencyAssessment.id)).all():
-        held = roles_on(session, actor, a)
+    for a, ag, pr in session.execute(query.order_by(AgencyAssessment.fiscal_year, AgencyAssessment.id)).all():
+        held = assessment_roles(actor, ag.path, pr.path)
         if held:
-            out.append((a, held))
+            out.append(Visible(a, held, ag, pr))
+    return out
+
+
+def _by_assessment(session: Session, table: type, ids: Iterable[int], order: Any) -> dict[int, list[Any]]:
+    """Rows of `table` for many assessments in one query, grouped by assessment, in `order`."""
+    out: dict[int, list[Any]] = {i: [] for i in ids}
+    if out:
+        for row in session.execute(select(table).where(table.assessment_id.in_(out)).order_by(order)).scalars():
+            out[row.assessment_id].append(row)
     return out
 
 
 def milestones_of(session: Session, assessment_id: int) -> list[AgencyMilestone]:
-    return list(session.execute(select(AgencyMilestone).where(AgencyMilestone.assessment_id == assessment_id)
-                                .order_by(AgencyMilestone.due_on)).scalars())
-
-
-def sars_of(session: Session, assessment_id: int) -> list[AgencySar]:
-    return list(session.execute(select(AgencySar).where(AgencySar.assessment_id == assessment_id)
-                                .order_by(AgencySar.id)).scalars())
+    return _by_assessment(session, AgencyMilestone, [assessment_id], AgencyMilestone.due_on)[assessment_id]
 
 
 def out(session: Session, a: AgencyAssessment, held: frozenset[str]) -> dict[str, Any]:
     agency, province = _paths(session, a)
+    return views(session, [Visible(a, held, agency, province)])[0]
+
+
+def views(session: Session, found: list[Visible]) -> list[dict[str, Any]]:
+    """The assessments as the API and the HR page show them: the milestones and SAR lines of all
+    read in two queries."""
+    ids = [v.assessment.id for v in found]
+    milestones = _by_assessment(session, AgencyMilestone, ids, AgencyMilestone.due_on)
+    sars = _by_assessment(session, AgencySar, ids, AgencySar.id)
+    return [_view(v, milestones[v.assessment.id], sars[v.assessment.id]) for v in found]
+
+
+def _view(v: Visible, milestones: list[AgencyMilestone], sars: list[AgencySar]) -> dict[str, Any]:
+    a, held, agency, province = v
     result = _json(a.result, {})
     return {
         "id": a.id, "fiscal_year": a.fiscal_year, "state": a.state, "state_th": STATE_TH[a.state],
@@ -322,10 +349,10 @@ def out(session: Session, a: AgencyAssessment, held: frozenset[str]) -> dict[str
         "total_percent": str(a.total_percent) if a.total_percent is not None else None,
         "rating_code": a.rating_code, "rating": result.get("rating"), "review_comment": a.review_comment,
         "milestones": [{"code": m.code, "name_th": MILESTONE_TH.get(m.code, m.code), "due_on": m.due_on.isoformat()}
-                       for m in milestones_of(session, a.id)],
+                       for m in milestones],
         "sars": [{"milestone": s.milestone, "kpi_id": s.kpi_id, "progress": s.progress, "level": s.level,
                   "evidence": s.evidence, "created_at": s.created_at.isoformat() if s.created_at else None}
-                 for s in sars_of(session, a.id)],
+                 for s in sars],
     }
 
 
@@ -392,8 +419,7 @@ def items_for(session: Session, milestone: str, due_on: date | None = None) -> l
 def result_rows(session: Session, actor: Actor, province: OrgUnit, fiscal_year: int) -> list[dict[str, Any]]:
     """One row per agency of the province for the year: state and result (the report's input)."""
     rows = []
-    for a, held in list_visible(session, actor, fiscal_year=fiscal_year, province_id=province.id):
-        agency = session.get(OrgUnit, a.org_unit_id)
+    for a, _, agency, _ in list_visible(session, actor, fiscal_year=fiscal_year, province_id=province.id):
         result = _json(a.result, {})
         rows.append({"id": a.id, "agency_code": agency.code, "agency_name": agency.name_th, "state": a.state,
                      "dimensions": _json(a.dimensions, []), "dimension_percents": result.get("dimensions", {}),

@@ -28,12 +28,12 @@ def reviewed(session: Session, actor: Actor, *, round_id: int | None = None, lim
     """The reviewed appraisals the caller may announce, oldest first."""
     _, rows = queries.list_appraisals(session, actor, queries.AppraisalFilter(round_id=round_id, state="reviewed"),
                                       limit=limit)
+    rows = [r for r in rows if "announce" in r.available_events]
+    endorsed = audit.latest(session, "appraisal", (r.appraisal.id for r in rows), "endorse")
     out = []
     for r in rows:
-        if "announce" not in r.available_events:
-            continue
         a = r.appraisal
-        endorse = next((e for e in reversed(audit.history(session, "appraisal", a.id)) if e.event == "endorse"), None)
+        endorse = endorsed.get(a.id)
         out.append(Reviewed(a.id, a.version, a.round_id, r.person_name,
                             None if a.total_percent is None else f"{a.total_percent:.2f}", a.rating_code,
                             endorse.actor if endorse else "", endorse.reason if endorse else ""))

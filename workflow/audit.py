@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from sqlalchemy import bindparam, select
 from sqlmodel import Session
@@ -101,6 +101,18 @@ def history(session: Session, entity_type: str, entity_id: int) -> list[Event]:
         select(Event).where(Event.entity_type == entity_type, Event.entity_id == entity_id)
         .order_by(Event.seq)
     ).scalars())
+
+
+def latest(session: Session, entity_type: str, entity_ids: Iterable[int], event: str) -> dict[int, Event]:
+    """Entity id -> its most recent event of this name, for many entities in one query (those
+    with none are left out)."""
+    ids = sorted(set(entity_ids))
+    out: dict[int, Event] = {}
+    if ids:
+        for ev in session.execute(select(Event).where(Event.entity_type == entity_type, Event.entity_id.in_(ids),
+                                                      Event.event == event).order_by(Event.seq)).scalars():
+            out[ev.entity_id] = ev
+    return out
 
 
 # Events whose record carries the appraisal's result ("total_percent", "rating"): the last of

@@ -8,7 +8,7 @@
   closes the case as improved, opens a new revision of the plan (still low), or escalates it.
   The link is made when the follow-up appraisal is *announced*, not when its round opens:
   the announcement is the moment the result exists and the case must move; until then
-  ``follow_up_candidate`` shows which appraisal will be the follow-up.
+  ``follow_up_candidates`` shows which appraisal will be the follow-up.
 - Escalation flags the case under the rule of the person's staff type (policy data) and
   writes an inbox message to HR and the authority: the system flags, people decide.
 
@@ -17,12 +17,14 @@ The rules are in ``machines/low_performer.py`` (the table); this module reads an
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from datetime import date
 from types import SimpleNamespace
-from typing import Any, Literal, Mapping
+from typing import Any, Iterable, Literal, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_, select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from db.models import (
@@ -42,8 +44,9 @@ from workflow.access import Actor
 from workflow.errors import InvalidInput, NotFound, Problem
 from workflow.labels import MEASURE_TH, STATE_TH, STATUS_TH
 from workflow.machines.low_performer import MACHINE, MEASURES, OPEN_STATES, PHASES, CaseFacts, CaseRules
+from workflow.next_steps import NextStep, steps
 from workflow.notifications.render import render_text
-from workflow.rounds import policy_by_version
+from workflow.rounds import policies_by_round, policy_by_version
 
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
 Measure = Literal["coaching", "training", "commitment", "job_assignment", "job_rotation"]
@@ -133,11 +136,27 @@ def case_roles(actor: Actor, *, person_id: int, supervisor_ids: frozenset[int], 
 
 
 def roles(session: Session, actor: Actor, c: LowPerformerCase) -> frozenset[str]:
-    ids = [c.appraisal_id] + ([c.follow_up_appraisal_id] if c.follow_up_appraisal_id else [])
-    evaluators = session.execute(select(Appraisal.evaluator_id).where(Appraisal.id.in_(ids))).scalars()
-    org = session.get(OrgUnit, c.org_unit_id)
-    return case_roles(actor, person_id=c.person_id, supervisor_ids=frozenset(e for e in evaluators if e),
-                      org_path=org.path if org else "/")
+    return roles_of_cases(session, actor, [c])[c.id]
+
+
+def roles_of_cases(session: Session, actor: Actor, rows: Sequence[LowPerformerCase]) -> dict[int, frozenset[str]]:
+    """Case id -> the caller's roles on it (`case_roles`), for many cases in one query: the
+    supervisors are the evaluators of the appraisal that opened it and of its follow-up."""
+    if not rows:
+        return {}
+    follow = aliased(Appraisal)
+    found = {cid: (path, evaluators) for cid, path, *evaluators in session.execute(
+        select(LowPerformerCase.id, OrgUnit.path, Appraisal.evaluator_id, follow.evaluator_id)
+        .outerjoin(OrgUnit, OrgUnit.id == LowPerformerCase.org_unit_id)
+        .outerjoin(Appraisal, Appraisal.id == LowPerformerCase.appraisal_id)
+        .outerjoin(follow, follow.id == LowPerformerCase.follow_up_appraisal_id)
+        .where(LowPerformerCase.id.in_([c.id for c in rows])))}
+    out = {}
+    for c in rows:
+        path, evaluators = found.get(c.id, ("/", ()))
+        out[c.id] = case_roles(actor, person_id=c.person_id, supervisor_ids=frozenset(e for e in evaluators if e),
+                               org_path=path or "/")
+    return out
 
 
 def rules_of(policy: Any) -> CaseRules:
@@ -146,10 +165,20 @@ def rules_of(policy: Any) -> CaseRules:
                      skippable=tuple(lp.skippable), escalate_after_rounds=lp.escalate_after_rounds)
 
 
-def measures_of(session: Session, case_id: int) -> list[CaseMeasure]:
-    rows = {m.kind: m for m in session.execute(
-        select(CaseMeasure).where(CaseMeasure.case_id == case_id)).scalars()}
-    return [rows[k] for k in MEASURES if k in rows]
+def case_facts(rules: CaseRules, measures: Mapping[int, tuple[str, str]], evidence: Mapping[int | None, int],
+               signed: Iterable[tuple[str, str, int]], *, plan_revision: int, weakness_analysis: str | None,
+               development_plan: str | None, plan_items: int, consecutive_low_rounds: int,
+               held: frozenset[str]) -> CaseFacts:
+    """What the guards see of a case, from what is recorded: its measures (measure id -> (kind,
+    status)), how many evidence items each measure id has, its signatures (kind, role, revision).
+    The engine's snapshot and the lists' next steps both build it here."""
+    signed = list(signed)
+    return CaseFacts(rules=rules, measures={kind: status for kind, status in measures.values()},
+                     evidence={measures[mid][0]: n for mid, n in evidence.items() if mid in measures},
+                     commitment_signed_by=frozenset(r for k, r, _ in signed if k == "commitment"),
+                     plan_signed_by=frozenset(r for k, r, rev in signed if k == "plan" and rev == plan_revision),
+                     weakness_analysis=weakness_analysis or "", development_plan=development_plan or "",
+                     plan_items=plan_items, consecutive_low_rounds=consecutive_low_rounds, caller_roles=held)
 
 
 # --- the engine's reader -------------------------------------------------------------------------
@@ -183,12 +212,8 @@ def snapshot(raw: Raw, case_id: int, actor: Actor, *, lock: bool = True) -> engi
             mid = raw.insert("case_measure", {"case_id": case_id, "kind": kind, "status": "not_started",
                                               "note": ""}, returning="id")
             measures[kind] = (mid, "not_started", "")
-    by_id = {mid: kind for kind, (mid, _, _) in measures.items()}
-    evidence: dict[str, int] = {}
-    for measure_id, n in raw.all("SELECT measure_id, count(*) FROM evidence WHERE case_id = %s "
-                                 "GROUP BY measure_id", (case_id,)):
-        if measure_id in by_id:
-            evidence[by_id[measure_id]] = n
+    evidence = dict(raw.all("SELECT measure_id, count(*) FROM evidence WHERE case_id = %s GROUP BY measure_id",
+                            (case_id,)))
     signed = raw.all("SELECT kind, role, revision FROM signature WHERE case_id = %s", (case_id,))
     held = case_roles(actor, person_id=person_id, supervisor_ids=frozenset(e for e in evaluators if e),
                       org_path=org_path or "/")
@@ -197,12 +222,9 @@ def snapshot(raw: Raw, case_id: int, actor: Actor, *, lock: bool = True) -> engi
                           round_id=round_id, org_unit_id=org_unit_id, state=state, version=version,
                           consecutive_low_rounds=low_rounds, staff_type=staff_type, plan_revision=plan_revision,
                           measures=measures, org_path=org_path or "/")
-    facts = CaseFacts(rules=rules, measures={k: status for k, (_, status, _) in measures.items()},
-                      evidence=evidence,
-                      commitment_signed_by=frozenset(r for k, r, _ in signed if k == "commitment"),
-                      plan_signed_by=frozenset(r for k, r, rev in signed if k == "plan" and rev == plan_revision),
-                      weakness_analysis=weakness or "", development_plan=plan or "", plan_items=len(items),
-                      consecutive_low_rounds=low_rounds, caller_roles=held)
+    facts = case_facts(rules, {mid: (kind, status) for kind, (mid, status, _) in measures.items()}, evidence, signed,
+                       plan_revision=plan_revision, weakness_analysis=weakness, development_plan=plan,
+                       plan_items=len(items), consecutive_low_rounds=low_rounds, held=held)
     return engine.Snapshot(row=row, roles=held, facts=facts, prev_hash=prev_hash or audit.GENESIS, policy=policy)
 
 
@@ -521,32 +543,76 @@ def open_case_of(session: Session, person_id: int, before: date) -> LowPerformer
         .order_by(LowPerformerCase.id.desc()).limit(1)).scalar_one_or_none()
 
 
-def follow_up_candidate(session: Session, c: LowPerformerCase) -> Appraisal | None:
-    """The appraisal that will be the follow-up: the person's appraisal in the next later round."""
-    if c.follow_up_appraisal_id:
-        return session.get(Appraisal, c.follow_up_appraisal_id)
-    start = session.get(Round, c.round_id).starts_on
-    return session.execute(
-        select(Appraisal).join(Round, Round.id == Appraisal.round_id)
-        .where(Appraisal.person_id == c.person_id, Round.starts_on > start)
-        .order_by(Round.starts_on).limit(1)).scalar_one_or_none()
+def follow_up_candidates(session: Session, rows: Sequence[LowPerformerCase]) -> dict[int, int | None]:
+    """Case id -> the appraisal that is, or will be, its follow-up: the one linked, or else the
+    person's appraisal in the next later round (None while there is none), in one query."""
+    out = {c.id: c.follow_up_appraisal_id for c in rows}
+    unlinked = [c.id for c in rows if not c.follow_up_appraisal_id]
+    if unlinked:
+        opened_in, later = aliased(Round), aliased(Round)
+        for case_id, appraisal_id in session.execute(
+                select(LowPerformerCase.id, Appraisal.id)
+                .join(opened_in, opened_in.id == LowPerformerCase.round_id)
+                .join(Appraisal, Appraisal.person_id == LowPerformerCase.person_id)
+                .join(later, later.id == Appraisal.round_id)
+                .where(LowPerformerCase.id.in_(unlinked), later.starts_on > opened_in.starts_on)
+                .order_by(later.starts_on.desc(), Appraisal.id.desc())):
+            out[case_id] = appraisal_id  # the last one written is the soonest
+    return out
+
+
+def _by_case(session: Session, table: type, case_ids: list[int]) -> dict[int, list[Any]]:
+    """Rows of `table` for many cases in one query, grouped by case, in id order."""
+    out: dict[int, list[Any]] = {i: [] for i in case_ids}
+    for row in session.execute(select(table).where(table.case_id.in_(case_ids)).order_by(table.id)).scalars():
+        out[row.case_id].append(row)
+    return out
 
 
 def case_out(session: Session, actor: Actor, c: LowPerformerCase) -> dict[str, Any]:
     """The case as the API and the pages show it."""
-    person = session.get(Person, c.person_id)
-    evidence = list(session.execute(select(Evidence).where(Evidence.case_id == c.id)
-                                    .order_by(Evidence.id)).scalars())
-    signatures = list(session.execute(select(Signature).where(Signature.case_id == c.id)
-                                      .order_by(Signature.id)).scalars())
-    follow = follow_up_candidate(session, c)
+    return cases_out(session, actor, [c])[0]
+
+
+def cases_out(session: Session, actor: Actor, rows: Sequence[LowPerformerCase]) -> list[dict[str, Any]]:
+    """The cases as the API and the pages show them, each with the caller's next steps on it
+    (`next_steps.steps` on the facts the engine would see): read for all of them in a constant
+    number of queries, however many there are."""
+    if not rows:
+        return []
+    ids = [c.id for c in rows]
+    people = {p.id: p for p in session.execute(select(Person).where(Person.id.in_({c.person_id for c in rows})))
+              .scalars()}
+    evidence, signatures = _by_case(session, Evidence, ids), _by_case(session, Signature, ids)
+    measures = _by_case(session, CaseMeasure, ids)
+    follow = follow_up_candidates(session, rows)
+    held = roles_of_cases(session, actor, rows)
+    policies = policies_by_round(session, {c.round_id for c in rows})
+    out = []
+    for c in rows:
+        of_case = {m.kind: m for m in measures[c.id]}
+        facts = case_facts(rules_of(policies[c.round_id]), {m.id: (m.kind, m.status) for m in measures[c.id]},
+                           Counter(e.measure_id for e in evidence[c.id]),
+                           ((s.kind, s.role, s.revision) for s in signatures[c.id]),
+                           plan_revision=c.plan_revision, weakness_analysis=c.weakness_analysis,
+                           development_plan=c.development_plan, plan_items=len(c.development_plan_items or []),
+                           consecutive_low_rounds=c.consecutive_low_rounds, held=held[c.id])
+        out.append(_out(c, people[c.person_id], [of_case[k] for k in MEASURES if k in of_case], evidence[c.id],
+                        signatures[c.id], follow[c.id], held[c.id],
+                        steps(MACHINE, c.state, held[c.id], facts, PAYLOADS, _In)))
+    return out
+
+
+def _out(c: LowPerformerCase, person: Person, measures: list[CaseMeasure], evidence: list[Evidence],
+         signatures: list[Signature], follow_up_candidate_id: int | None, held: frozenset[str],
+         next_steps: list[NextStep]) -> dict[str, Any]:
     return {
         "id": c.id, "state": c.state, "state_th": STATE_TH[c.state], "version": c.version,
-        "available_events": engine.available_events(session, "case", c, actor),
+        "available_events": MACHINE.allowed(c.state, held),
         "person": {"id": person.id, "code": person.code, "name_th": person.name_th},
         "appraisal_id": c.appraisal_id, "round_id": c.round_id, "org_unit_id": c.org_unit_id,
         "follow_up_appraisal_id": c.follow_up_appraisal_id,
-        "follow_up_candidate_id": follow.id if follow else None,
+        "follow_up_candidate_id": follow_up_candidate_id,
         "consecutive_low_rounds": c.consecutive_low_rounds, "flagged_for_action": c.flagged_for_action,
         "weakness_analysis": c.weakness_analysis, "development_plan": c.development_plan,
         "development_plan_items": c.development_plan_items or [], "plan_revision": c.plan_revision,
@@ -556,11 +622,11 @@ def case_out(session: Session, actor: Actor, c: LowPerformerCase) -> dict[str, A
              "note": m.note,
              "evidence": [{"id": e.id, "filename": e.filename, "sha256": e.sha256, "note": e.note,
                            "size": len(e.content or b"")} for e in evidence if e.measure_id == m.id]}
-            for m in measures_of(session, c.id)
+            for m in measures
         ],
         "evidence": [{"id": e.id, "filename": e.filename, "sha256": e.sha256, "note": e.note,
                       "measure_id": e.measure_id} for e in evidence],
         "commitment_signed_by": sorted({s.role for s in signatures if s.kind == "commitment"}),
         "updated_at": c.updated_at.isoformat() if c.updated_at else None,
+        "next_steps": next_steps,
     }
-

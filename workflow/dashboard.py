@@ -117,7 +117,7 @@ def hr_dashboard(session: Session, actor: Actor, round_id: int | None, today: da
                                            milestone=filters.milestone, evaluator_id=filters.evaluator_id)
         out.overdue_total, out.overdue = queries.list_appraisals(
             session, actor, narrowed, limit=OVERDUE_LIMIT, today=today)
-        out.cases = [cases.case_out(session, actor, c) for c in cases.list_cases(session, actor, round_id=rnd.id)]
+        out.cases = cases.cases_out(session, actor, cases.list_cases(session, actor, round_id=rnd.id))
     return out
 
 

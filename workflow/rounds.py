@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import aliased
@@ -72,10 +72,42 @@ def policy_of_round(session: Session, round_id: int) -> Policy:
     return policy if policy is not None else policy_of_version(session.get(PolicyVersion, found.id))
 
 
+def policies_by_round(session: Session, round_ids: Iterable[int]) -> dict[int, Policy]:
+    """Each round's policy, for many rounds in one query (a version's text is read only the
+    first time this process meets it)."""
+    ids = set(round_ids)
+    if not ids:
+        return {}
+    out = {}
+    for rid, version_id, digest in session.execute(
+            select(Round.id, PolicyVersion.id, PolicyVersion.content_hash)
+            .join(PolicyVersion, PolicyVersion.id == Round.policy_version_id).where(Round.id.in_(ids))):
+        policy = _BY_VERSION.get((version_id, digest))
+        out[rid] = policy if policy is not None else policy_of_version(session.get(PolicyVersion, version_id))
+    return out
+
+
 def milestones_of(session: Session, round_id: int) -> list[Milestone]:
     """The round's milestones, in the order they fall due."""
-    return list(session.execute(select(Milestone).where(Milestone.round_id == round_id)
-                                .order_by(Milestone.due_on, Milestone.id)).scalars())
+    return milestones_by_round(session, [round_id])[round_id]
+
+
+def milestones_by_round(session: Session, round_ids: Iterable[int]) -> dict[int, list[Milestone]]:
+    """Each round's milestones in the order they fall due, for many rounds in one query."""
+    out: dict[int, list[Milestone]] = {rid: [] for rid in round_ids}
+    if out:
+        for m in session.execute(select(Milestone).where(Milestone.round_id.in_(out))
+                                 .order_by(Milestone.due_on, Milestone.id)).scalars():
+            out[m.round_id].append(m)
+    return out
+
+
+def rounds_by_id(session: Session, round_ids: Iterable[int | None]) -> dict[int, Round]:
+    """The rounds with these ids (None and unknown ids left out), in one query."""
+    ids = {i for i in round_ids if i is not None}
+    if not ids:
+        return {}
+    return {r.id: r for r in session.execute(select(Round).where(Round.id.in_(ids))).scalars()}
 
 
 def policy_version_for_org(session: Session, org: OrgUnit) -> PolicyVersion:

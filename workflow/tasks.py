@@ -110,26 +110,17 @@ def _appraisal_tasks(session: Session, actor: Actor, today: date) -> list[Task]:
 
 
 def _case_tasks(session: Session, actor: Actor, today: date) -> list[Task]:
-    """Open cases on which the caller may fire an event (read in bulk: five queries)."""
+    """Open cases on which the caller may fire an event (read in bulk: four queries)."""
     found = [c for c in cases.list_cases(session, actor) if c.state not in CASE_MACHINE.final]
     if not found:
         return []
-    appraisal_ids = {c.appraisal_id for c in found} | {c.follow_up_appraisal_id for c in found
-                                                       if c.follow_up_appraisal_id}
-    evaluator = dict(session.execute(select(Appraisal.id, Appraisal.evaluator_id)
-                                     .where(Appraisal.id.in_(appraisal_ids))).all())
+    held = cases.roles_of_cases(session, actor, found)
     names = dict(session.execute(select(Person.id, Person.name_th)
                                  .where(Person.id.in_({c.person_id for c in found}))).all())
-    paths = dict(session.execute(select(OrgUnit.id, OrgUnit.path)
-                                 .where(OrgUnit.id.in_({c.org_unit_id for c in found}))).all())
     due = _due_dates(session, {c.round_id for c in found})
     out = []
     for c in found:
-        supervisors = frozenset(e for e in (evaluator.get(c.appraisal_id), evaluator.get(c.follow_up_appraisal_id))
-                                if e)
-        held = cases.case_roles(actor, person_id=c.person_id, supervisor_ids=supervisors,
-                                org_path=paths.get(c.org_unit_id, "/"))
-        if not CASE_MACHINE.allowed(c.state, held):
+        if not CASE_MACHINE.allowed(c.state, held[c.id]):
             continue
         day = due.get((c.round_id, LOW_PERFORMER_REPORT))
         out.append(Task(pending.CASE_MEASURE, f"/cases/{c.id}", names.get(c.person_id, ""), c.state,

@@ -25,10 +25,10 @@ from api.pages.common import (
     status_of,
 )
 from api.routes.events import form_version, required_version
-from db.models import Round
 from workflow import committees
 from workflow.errors import NotFound, Problem, WorkflowError
 from workflow.queries import committee_rounds
+from workflow.rounds import rounds_by_id
 
 router = APIRouter()
 
@@ -53,7 +53,8 @@ def _context(session: Session, viewer: Viewer, committee_id: int | None, lang: s
                                          title=i18n.gettext(lang, "Ratings per evaluator")))
         if review.by_evaluator else None,
     }
-    rounds = {c.id: session.get(Round, c.round_id) for c in mine}
+    found = rounds_by_id(session, (c.round_id for c in mine))
+    rounds = {c.id: found.get(c.round_id) for c in mine}
     band_names = {b["code"]: pick(b) for b in review.bands}
     return {"active": "committee", "committees": mine, "chosen": chosen, "review": review, "charts": charts,
                 "rounds": rounds, "band_names": band_names}

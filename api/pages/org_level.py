@@ -38,9 +38,8 @@ def _context(session: Session, viewer: Viewer, org_code: str | None, fiscal_year
         parents = {k.id: f"{owners.get(refs[k.parent_id].org_unit_id, '')} {refs[k.parent_id].code}"
                    for k in kpis if k.parent_id in refs}
         ctx.update(kpis=kpis, parents=parents,
-                   assessments=[agency_assessments.out(session, a, held) for a, held in
-                                agency_assessments.list_visible(session, viewer.actor, fiscal_year=year,
-                                                                province_id=chosen.id)])
+                   assessments=agency_assessments.views(session, agency_assessments.list_visible(
+                       session, viewer.actor, fiscal_year=year, province_id=chosen.id)))
     return ctx
 
 

@@ -13,11 +13,12 @@ from sqlmodel import Session
 from api.deps import SessionDep
 from api.pages.common import FormDep, Viewer, ViewerDep, errors_from, forbidden, form_dict, render, status_of
 from api.pages.hr import _may_use
-from db.models import Milestone, Round
+from db.models import Round
 from workflow import milestone_dates, org_policy
 from workflow.dashboard import openable_orgs
 from workflow.errors import InvalidInput, Problem, WorkflowError
 from workflow.policy import preset_names, preset_text
+from workflow.rounds import milestones_by_round
 
 router = APIRouter()
 
@@ -34,8 +35,7 @@ def _context(session: Session, viewer: Viewer, org_code: str | None, text: str |
         text = preset_text(preset) if preset in ctx["presets"] else now.version.content
     rounds = list(session.execute(select(Round).where(Round.org_unit_id == chosen.id, Round.status == "open")
                                   .order_by(Round.starts_on.desc())).scalars())
-    milestones = {r.id: list(session.execute(select(Milestone).where(Milestone.round_id == r.id)
-                                             .order_by(Milestone.due_on, Milestone.id)).scalars()) for r in rounds}
+    milestones = milestones_by_round(session, [r.id for r in rounds])
     ctx.update(now=now, text=text, provenance=now.policy.provenance(),
                history=org_policy.history(session, viewer.actor, chosen.code), rounds=rounds,
                milestones=milestones)

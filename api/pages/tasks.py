@@ -8,10 +8,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from api.deps import SessionDep
 from api.pages.common import FormDep, ViewerDep, lang_of, render
-from db.models import Round
 from workflow import labels, tasks
 from workflow.calendar import today
 from workflow.notifications import inbox as inbox_service
+from workflow.rounds import rounds_by_id
 
 router = APIRouter()
 
@@ -25,7 +25,7 @@ def tasks_page(request: Request, viewer: ViewerDep, session: SessionDep) -> Resp
     titles = {code: labels.label(labels.ACTIONS, code, lang) for code in groups}
     inbox, _, unread = inbox_service.messages(session, actor, limit=20)
     own, rounds = tasks.by_round(groups)
-    round_rows = {rid: session.get(Round, rid) for rid in rounds if rid is not None}
+    round_rows = rounds_by_id(session, rounds)
     return render(request, "tasks.html", viewer, active="tasks", groups=groups, group_titles=titles,
                   own=own, rounds=rounds, round_rows=round_rows,
                   inbox=inbox, unread=unread, mine=tasks.my_appraisals(session, actor), today=day)

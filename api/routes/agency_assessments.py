@@ -73,8 +73,7 @@ def open_year(body: OpenIn, session: SessionDep, actor: ActorDep) -> OpenedOut:
             summary="Agency assessments the caller may see / การประเมินผลส่วนราชการ")
 def list_assessments(session: SessionDep, actor: ActorDep,
                      fiscal_year: Annotated[int | None, Query(ge=2400, le=2700)] = None) -> list[dict[str, Any]]:
-    return [agency_assessments.out(session, a, held)
-            for a, held in agency_assessments.list_visible(session, actor, fiscal_year=fiscal_year)]
+    return agency_assessments.views(session, agency_assessments.list_visible(session, actor, fiscal_year=fiscal_year))
 
 
 @router.get("/agency-assessments/{assessment_id}", response_model=AssessmentOut, responses=responses(401, 404, 422))

@@ -14,7 +14,6 @@ from api.routes import events
 from api.schemas import EventIn, EventResult, HistoryEvent, NextStepOut, Page, UtcDateTime, next_steps_out
 from workflow import cases
 from workflow.machines.low_performer import MACHINE, STATES
-from workflow.next_steps import next_steps
 
 router = APIRouter(prefix="/api/v1", tags=["low-performer cases"])
 CaseId = Annotated[int, Path(ge=1, le=2**31 - 1, description="case id")]
@@ -72,9 +71,8 @@ class CaseOut(BaseModel):
         "each event in available_events with `ready` and, when not ready, the problems its guards report now"))
 
 
-def _out(session, actor, c) -> dict[str, Any]:  # noqa: ANN001
-    return {**cases.case_out(session, actor, c), "updated_at": c.updated_at,
-            "next_steps": next_steps_out(next_steps(session, "case", c, actor))}
+def _out(c, out: dict[str, Any]) -> CaseOut:  # noqa: ANN001
+    return CaseOut.model_validate({**out, "updated_at": c.updated_at, "next_steps": next_steps_out(out["next_steps"])})
 
 
 @router.get("/cases", response_model=Page[CaseOut], responses=responses(401, 422),
@@ -84,7 +82,8 @@ def list_cases(session: SessionDep, actor: ActorDep, round_id: Annotated[int | N
                limit: Annotated[int, Query(ge=1, le=200)] = 50,
                offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Page[CaseOut]:
     found = cases.list_cases(session, actor, round_id=round_id, state=state)
-    items = [CaseOut.model_validate(_out(session, actor, c)) for c in found[offset:offset + limit]]
+    page = found[offset:offset + limit]
+    items = [_out(c, out) for c, out in zip(page, cases.cases_out(session, actor, page), strict=True)]
     return Page[CaseOut](items=items, total=len(found), limit=limit, offset=offset,
                          next_after=items[-1].id if len(items) == limit else None)
 
@@ -92,7 +91,7 @@ def list_cases(session: SessionDep, actor: ActorDep, round_id: Annotated[int | N
 @router.get("/cases/{case_id}", response_model=CaseOut, responses=responses(401, 404, 422))
 def get_case(case_id: CaseId, session: SessionDep, actor: ActorDep) -> JSONResponse:
     c = cases.get_case(session, actor, case_id)
-    body = CaseOut.model_validate(_out(session, actor, c)).model_dump(mode="json")
+    body = _out(c, cases.case_out(session, actor, c)).model_dump(mode="json")
     return JSONResponse(body, headers={"ETag": f'"{c.version}"'})
 
 

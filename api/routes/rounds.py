@@ -92,8 +92,9 @@ def list_rounds(session: SessionDep, actor: ActorDep,
                 offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Page[RoundOut]:
     visible = Round.org_unit_id.in_(select(OrgUnit.id).where(reach_of(session, actor).clause(OrgUnit.path)))
     total, rows = queries.rounds_page(session, org_unit_id=org_unit, limit=limit, offset=offset, where=visible)
-    return Page[RoundOut](items=[RoundOut(**_round(r, _milestones(session, r.id))) for r in rows], total=total,
-                          limit=limit, offset=offset)
+    milestones = rounds.milestones_by_round(session, [r.id for r in rows])
+    return Page[RoundOut](items=[RoundOut(**_round(r, [MilestoneOut.model_validate(m) for m in milestones[r.id]]))
+                                 for r in rows], total=total, limit=limit, offset=offset)
 
 
 @router.get("/rounds/{round_id}", response_model=RoundOut, responses=responses(401, 404, 422))
