@@ -94,3 +94,23 @@ def test_mid_round_milestone_passing_moves_agreed_appraisals(session):
     assert session.get(Appraisal, agreed).state == "monitored"
     assert session.get(Appraisal, draft).state == "draft"
     assert audit.history(session, "appraisal", agreed)[-1].actor == "system"
+
+
+def test_a_large_opening_leaves_the_planner_counting_its_rows(pg_engine):
+    """PostgreSQL plans from statistics autovacuum refreshes only later; a round of thousands
+    opened without them sent the HR list down slow plans for its first minutes."""
+    from sqlalchemy import insert, text
+
+    from db.session import new_session
+    from workflow.rounds import ANALYZE_FROM
+
+    with new_session(pg_engine) as s:
+        w = world(s, open_now=False)
+        s.execute(insert(Person), [dict(code=f"B{i}", name_th=f"บุคลากร {i}", staff_type="civil_servant",
+                                        org_unit_id=w.unit.id, evaluator_id=w.people["evaluator"].id)
+                                   for i in range(ANALYZE_FROM)])
+        s.commit()
+        opened = open_round(s, org_code=w.org.code, fiscal_year=2569, number=1, actor=Actor.system())
+        assert opened.appraisals > ANALYZE_FROM
+        counted = s.execute(text("SELECT reltuples FROM pg_class WHERE relname = 'appraisal'")).scalar_one()
+        assert counted >= opened.appraisals  # the planner knows the rows just written
