@@ -15,7 +15,9 @@ Load (plain HTTP/1.1 over asyncio streams, one kept-alive connection per client,
 think time), for --seconds or until the evaluators run out of work, whichever comes first, and never
 more than --max-requests requests; the client counts set the proportions of the last week:
 * --evaluators clients take the evaluated appraisals one by one: GET the appraisal (its version and
-  state), POST score (If-Match), GET, POST submit (If-Match); the appraisal goes to the committee;
+  state), POST submit (If-Match); the appraisal goes to the committee. With --evaluator-accounts N
+  the appraisals belong to N evaluators (round-robin), and each request carries the bearer token
+  of the appraisal's own evaluator: N people signed in, served by --evaluators connections;
 * --committee clients: GET, POST endorse;  one authority client: GET, POST announce;
 * --hr clients: GET /api/v1/appraisals?round=R (pages of 50, each after the last one's
   `next_after`; a third of them filtered by state) and GET /api/v1/rounds/R/reports/progress,
@@ -67,7 +69,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.http_events import _children, start_server  # noqa: E402
+from benchmarks.http_events import SECRET_KEY, _children, start_server  # noqa: E402
 from benchmarks.round_open import FISCAL_YEAR, ROUND_NO, build  # noqa: E402
 
 MAX_PEOPLE, MAX_SECONDS, MAX_WORKERS, MAX_CLIENTS = 200_000, 900, 8, 128
@@ -88,15 +90,17 @@ BEFORE_SUBMIT = [  # (role, event, payload): a draft appraisal up to evaluated, 
 ]
 
 
-def setup(url: str, people: int, units: int, active: int, floor: int) -> dict:
-    """The dataset; the usernames of the roles, the round, the evaluated and the floor appraisals."""
-    from sqlalchemy import select
+def setup(url: str, people: int, units: int, active: int, floor: int, evaluator_accounts: int = 1) -> dict:
+    """The dataset; the usernames of the roles, the round, the evaluated and the floor appraisals.
+    With `evaluator_accounts` > 1, the evaluated appraisals are shared round-robin by that many
+    evaluators, each with an account and a bearer token of their own."""
+    from sqlalchemy import select, update
 
     import workflow.kinds  # noqa: F401  (the kinds the engine fires)
     from db.models import Account, Appraisal, Committee, CommitteeMember, OrgUnit, Person
     from db.session import make_engine, new_session
     from tests.factories import KPIS
-    from workflow import accounts
+    from workflow import accounts, auth_service
     from workflow import engine as wf
     from workflow.access import Actor
     from workflow.rounds import open_round
@@ -106,6 +110,23 @@ def setup(url: str, people: int, units: int, active: int, floor: int) -> dict:
     built = time.perf_counter()
     eng = make_engine(url)
     with new_session(eng) as s:
+        staff = s.execute(select(Person).where(Person.code.like("P%")).order_by(Person.code).limit(active)).scalars()
+        first = s.execute(select(Account).where(Account.username == f"evaluator-{code}".lower())).scalar_one()
+        unit = s.execute(select(OrgUnit).where(OrgUnit.code == f"{code}-U")).scalar_one()
+        evaluators = [s.get(Person, first.person_id)]
+        hashed = accounts.hash_password("pw-evaluator")
+        for i in range(1, evaluator_accounts):  # their staff are the first `active` people, in turn
+            p = Person(code=f"E{i:05d}", name_th=f"ผู้ประเมิน {i}", staff_type="civil_servant", org_unit_id=unit.id,
+                       superior_id=evaluators[0].superior_id)
+            s.add(p)
+            s.flush()
+            accounts.create_account(s, username=f"ev{i}", password="pw-evaluator", password_hash=hashed, person=p)
+            evaluators.append(p)
+        if evaluator_accounts > 1:
+            ids = [p.id for p in staff]
+            for k, ev in enumerate(evaluators):
+                s.execute(update(Person).where(Person.id.in_(ids[k::len(evaluators)])).values(evaluator_id=ev.id))
+        s.commit()
         opened = open_round(s, org_code=code, fiscal_year=FISCAL_YEAR, number=ROUND_NO, actor=Actor.system())
         round_id = opened.round.id
         opened_at = time.perf_counter()
@@ -120,22 +141,32 @@ def setup(url: str, people: int, units: int, active: int, floor: int) -> dict:
         s.commit()
         # the bulk staff (codes P...) evaluated by the one evaluator: the first `active` are worked
         # on, the next `floor` are the floor route's
-        rows = s.execute(select(Appraisal.id, Appraisal.person_id, Appraisal.version)
+        rows = s.execute(select(Appraisal.id, Appraisal.person_id, Appraisal.version, Appraisal.evaluator_id)
                          .join(Person, Person.id == Appraisal.person_id)
-                         .where(Appraisal.round_id == round_id, Person.evaluator_id == acc["evaluator"].person_id,
+                         .where(Appraisal.round_id == round_id, Person.evaluator_id.in_([e.id for e in evaluators]),
                                 Person.code.like("P%"))
                          .order_by(Appraisal.id)).all()
+        by_person = {a.person_id: a for a in s.execute(select(Account).where(
+            Account.person_id.in_([e.id for e in evaluators]))).scalars()}
+        ev_actor = {pid: accounts.actor_for(s, a) for pid, a in by_person.items()}
         bulk = list(rows)
         if len(bulk) < active + floor:
             raise SystemExit(f"--people {people} leaves {len(bulk)} appraisals; --active + floor clients need more")
         for r in bulk[:active]:
             me = Actor(account_id=None, person_id=r.person_id, name="appraisee")
             for role, event, payload in BEFORE_SUBMIT:
-                who = me if role == "appraisee" else actors[role]
+                who = me if role == "appraisee" else ev_actor[r.evaluator_id] if role == "evaluator" else actors[role]
                 wf.fire(s, "appraisal", r.id, event, who, payload={"kpis": KPIS} if payload is None else payload)
         floor_rows = {r.id: r.version for r in bulk[active:active + floor * 4]}
+        # Each evaluated appraisal is worked on with its own evaluator's token (one per evaluator;
+        # None: the one evaluator's sign-in, as before).
+        tokens = {pid: auth_service.issue(s, a, kind="bearer", secret_key=SECRET_KEY).token
+                  for pid, a in by_person.items()} if evaluator_accounts > 1 else {}
+        token_of = {r.id: tokens[r.evaluator_id] for r in bulk[:active]} if tokens else {}
+        s.commit()
     eng.dispose()
-    return {"names": names, "round_id": round_id, "evaluated": [r.id for r in bulk[:active]],
+    return {"names": names, "round_id": round_id, "evaluated": [r.id for r in bulk[:active]], "token_of": token_of,
+            "evaluator_accounts": len(evaluators),
             "floor": floor_rows, "build_s": built - t0, "open_s": opened_at - built,
             "drive_s": time.perf_counter() - opened_at}
 
@@ -156,13 +187,14 @@ class Client:
         self.reader = self.writer = None
 
     async def call(self, route: str, method: str, path: str, *, version: int | None = None,
-                   body: dict | None = None) -> tuple[int, dict | None]:
+                   body: dict | None = None, token: str | None = None) -> tuple[int, dict | None]:
         """(status, JSON body); status 0 is a lost connection (counted, then reconnected). A 503
         waits its Retry-After (within the run's time), as a client is asked to."""
         if not self.stats.more():
             raise Stop
         data = json.dumps(body).encode() if body is not None else b""
-        head = (f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n{self.auth}"
+        auth = f"Authorization: Bearer {token}\r\n" if token else self.auth
+        head = (f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n{auth}"
                 + (f"If-Match: \"{version}\"\r\n" if version is not None else "")
                 + ("Content-Type: application/json\r\n" if body is not None else "")
                 + f"Content-Length: {len(data)}\r\n\r\n").encode()
@@ -224,13 +256,14 @@ class Stats:
             self.errors[route]["conn" if status == 0 else str(status)] += 1
 
 
-async def read(c: Client, appraisal_id: int) -> tuple[str, int] | None:
-    status, body = await c.call("GET appraisal", "GET", f"/api/v1/appraisals/{appraisal_id}")
+async def read(c: Client, appraisal_id: int, token: str | None = None) -> tuple[str, int] | None:
+    status, body = await c.call("GET appraisal", "GET", f"/api/v1/appraisals/{appraisal_id}", token=token)
     return (body["state"], body["version"]) if status == 200 else None
 
 
 async def work(c: Client, queue: asyncio.Queue, steps: dict[str, tuple[str, dict | None]],
-               done_state: str, out: asyncio.Queue | None, counts: dict, live: list[int]) -> None:
+               done_state: str, out: asyncio.Queue | None, counts: dict, live: list[int],
+               token_of: dict[int, str] | None = None) -> None:
     """Take appraisals from `queue` and fire, from the state read, the step for that state until
     the appraisal reaches `done_state`; then hand it to `out`. `steps`: state -> (event, payload).
     `live`: how many clients of this stage still work; the last one to finish ends the next stage."""
@@ -242,8 +275,9 @@ async def work(c: Client, queue: asyncio.Queue, steps: dict[str, tuple[str, dict
             if out is not None and live[0] == 0:
                 out.put_nowait(None)
             return
+        token = (token_of or {}).get(item)  # the appraisal's own evaluator, where each has an account
         for _ in range(6):  # a bound: a fault costs a read and a retry, never a loop
-            seen = await read(c, item)
+            seen = await read(c, item, token)
             if seen is None:
                 continue
             state, version = seen
@@ -257,7 +291,7 @@ async def work(c: Client, queue: asyncio.Queue, steps: dict[str, tuple[str, dict
                 break
             event, payload = steps[state]
             await c.call(f"POST {event}", "POST", f"/api/v1/appraisals/{item}/events/{event}",
-                         version=version, body=payload or {})
+                         version=version, body=payload or {}, token=token)
         else:  # six faults in a row on one appraisal: the client leaves it (counted, never hidden)
             counts["given up"] = counts.get("given up", 0) + 1
 
@@ -373,7 +407,7 @@ async def rush(base: str, tokens: dict[str, str], data: dict, args: argparse.Nam
 
     pipeline = [
         *(work(client("evaluator"), to_submit, {"evaluated": ("submit", {})},
-               "committee_review", to_endorse, counts, evaluators) for _ in range(args.evaluators)),
+               "committee_review", to_endorse, counts, evaluators, data["token_of"]) for _ in range(args.evaluators)),
         *(work(client("chair"), to_endorse, {"committee_review": ("endorse", {})}, "reviewed", to_announce, counts,
                committee) for _ in range(args.committee)),
         work(client("authority"), to_announce, {"reviewed": ("announce", {})}, "announced", None, counts, [1]),
@@ -436,7 +470,7 @@ def recorded_events(url: str) -> dict[str, int]:
 
 
 def audit_verify(url: str) -> tuple[int, str]:
-    env = {**os.environ, "PMFLOW_DATABASE_URL": url, "PMFLOW_SECRET_KEY": "bench-secret", "PMFLOW_SCHEDULER": "off"}
+    env = {**os.environ, "PMFLOW_DATABASE_URL": url, "PMFLOW_SECRET_KEY": SECRET_KEY, "PMFLOW_SCHEDULER": "off"}
     p = subprocess.run([str(Path(sys.executable).parent / "pmflow"), "audit", "verify"], cwd=ROOT, env=env,
                        capture_output=True, text=True, timeout=900)
     return p.returncode, (p.stdout + p.stderr).strip()
@@ -446,8 +480,8 @@ def report(args, data, result, verify, recorded) -> None:
     stats = result["stats"]
     print(f"Deadline rush on PostgreSQL: {args.people} people ({len(data['evaluated'])} evaluated appraisals "
           f"worked on), {args.workers} worker(s), {os.cpu_count()} CPUs, {result['seconds']:.1f} s of load")
-    print(f"clients: {args.evaluators} evaluators, {args.committee} committee, 1 authority, {args.hr} HR, "
-          f"{args.floor} floor")
+    print(f"clients: {args.evaluators} evaluators (acting for {data['evaluator_accounts']} evaluator accounts), "
+          f"{args.committee} committee, 1 authority, {args.hr} HR, {args.floor} floor")
     print(f"setup: people {data['build_s']:.1f} s, open_round {data['open_s']:.1f} s, "
           f"driving {len(data['evaluated'])} appraisals to evaluated {data['drive_s']:.1f} s")
     print(f"load average at the end: {os.getloadavg()[0]:.1f} (other processes share these CPUs)")
@@ -510,7 +544,9 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=4, help="uvicorn worker processes")
     ap.add_argument("--seconds", type=float, default=60, help="the load stops after this long at most")
     ap.add_argument("--max-requests", type=int, default=200_000)
-    ap.add_argument("--evaluators", type=int, default=16)
+    ap.add_argument("--evaluators", type=int, default=16, help="evaluator clients (connections)")
+    ap.add_argument("--evaluator-accounts", type=int, default=1,
+                    help="evaluators the evaluated appraisals are shared by, each signed in with a token of their own")
     ap.add_argument("--committee", type=int, default=2)
     ap.add_argument("--hr", type=int, default=3)
     ap.add_argument("--floor", type=int, default=2)
@@ -525,7 +561,8 @@ def main() -> None:
     for name, value, top in (("people", args.people, MAX_PEOPLE), ("seconds", args.seconds, MAX_SECONDS),
                              ("workers", args.workers, MAX_WORKERS), ("evaluators", args.evaluators, MAX_CLIENTS),
                              ("committee", args.committee, MAX_CLIENTS), ("hr", args.hr, MAX_CLIENTS),
-                             ("floor", args.floor, MAX_CLIENTS), ("active", args.active, MAX_PEOPLE)):
+                             ("floor", args.floor, MAX_CLIENTS), ("active", args.active, MAX_PEOPLE),
+                             ("evaluator-accounts", args.evaluator_accounts, args.active)):
         if not 1 <= value <= top:
             raise SystemExit(f"--{name} must be 1..{top}")
     if args.kill_worker and args.workers < 2:
@@ -539,7 +576,7 @@ def main() -> None:
         cluster = stack.enter_context(private_cluster()) if args.restart_postgres else None
         url = stack.enter_context(scratch_database(cluster.url if cluster else args.pg_url, "pmflow_rush"))
         try:
-            data = setup(url, args.people, args.units, args.active, args.floor)
+            data = setup(url, args.people, args.units, args.active, args.floor, args.evaluator_accounts)
             proc, base, sock = start_server(url, args.workers)
             tokens = {}
             for role, username in data["names"].items():

@@ -76,12 +76,15 @@ def setup(url: str, clients: int) -> tuple[str, list[int]]:
     return f"evaluator-{w.org.code}".lower(), ids
 
 
+SECRET_KEY = "bench-secret"  # the benchmark server's; a token issued in a setup must be hashed with it
+
+
 def start_server(url: str, workers: int) -> tuple[subprocess.Popen, str, socket.socket]:
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    env = {**os.environ, "PMFLOW_DATABASE_URL": url, "PMFLOW_SECRET_KEY": "bench-secret", "PMFLOW_SCHEDULER": "off"}
+    env = {**os.environ, "PMFLOW_DATABASE_URL": url, "PMFLOW_SECRET_KEY": SECRET_KEY, "PMFLOW_SCHEDULER": "off"}
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "benchmarks.floor_app:app", "--fd", str(sock.fileno()),
                              "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
                             cwd=ROOT, env=env, pass_fds=[sock.fileno()])
