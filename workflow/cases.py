@@ -20,10 +20,10 @@ import hashlib
 from collections import Counter
 from datetime import date
 from types import SimpleNamespace
-from typing import Any, Iterable, Literal, Mapping, Sequence
+from typing import Any, Iterable, Literal, Mapping, NamedTuple, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -569,6 +569,27 @@ def _by_case(session: Session, table: type, case_ids: list[int]) -> dict[int, li
     return out
 
 
+class Filed(NamedTuple):
+    """A piece of evidence as a list shows it: its size counted by the database, the file left there."""
+    id: int
+    case_id: int
+    measure_id: int | None
+    filename: str
+    sha256: str
+    note: str
+    size: int
+
+
+def _evidence_by_case(session: Session, case_ids: list[int]) -> dict[int, list[Filed]]:
+    out: dict[int, list[Filed]] = {i: [] for i in case_ids}
+    for row in session.execute(
+            select(Evidence.id, Evidence.case_id, Evidence.measure_id, Evidence.filename, Evidence.sha256,
+                   Evidence.note, func.coalesce(func.length(Evidence.content), 0))
+            .where(Evidence.case_id.in_(case_ids)).order_by(Evidence.id)):
+        out[row[1]].append(Filed(*row))
+    return out
+
+
 def case_out(session: Session, actor: Actor, c: LowPerformerCase) -> dict[str, Any]:
     """The case as the API and the pages show it."""
     return cases_out(session, actor, [c])[0]
@@ -583,7 +604,7 @@ def cases_out(session: Session, actor: Actor, rows: Sequence[LowPerformerCase]) 
     ids = [c.id for c in rows]
     people = {p.id: p for p in session.execute(select(Person).where(Person.id.in_({c.person_id for c in rows})))
               .scalars()}
-    evidence, signatures = _by_case(session, Evidence, ids), _by_case(session, Signature, ids)
+    evidence, signatures = _evidence_by_case(session, ids), _by_case(session, Signature, ids)
     measures = _by_case(session, CaseMeasure, ids)
     follow = follow_up_candidates(session, rows)
     held = roles_of_cases(session, actor, rows)
@@ -603,7 +624,7 @@ def cases_out(session: Session, actor: Actor, rows: Sequence[LowPerformerCase]) 
     return out
 
 
-def _out(c: LowPerformerCase, person: Person, measures: list[CaseMeasure], evidence: list[Evidence],
+def _out(c: LowPerformerCase, person: Person, measures: list[CaseMeasure], evidence: list[Filed],
          signatures: list[Signature], follow_up_candidate_id: int | None, held: frozenset[str],
          next_steps: list[NextStep]) -> dict[str, Any]:
     return {
@@ -621,7 +642,7 @@ def _out(c: LowPerformerCase, person: Person, measures: list[CaseMeasure], evide
             {"kind": m.kind, "name_th": MEASURE_TH[m.kind], "status": m.status, "status_th": STATUS_TH[m.status],
              "note": m.note,
              "evidence": [{"id": e.id, "filename": e.filename, "sha256": e.sha256, "note": e.note,
-                           "size": len(e.content or b"")} for e in evidence if e.measure_id == m.id]}
+                           "size": e.size} for e in evidence if e.measure_id == m.id]}
             for m in measures
         ],
         "evidence": [{"id": e.id, "filename": e.filename, "sha256": e.sha256, "note": e.note,

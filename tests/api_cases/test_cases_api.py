@@ -55,6 +55,7 @@ def test_a_case_over_http(client, w, as_, engine):
     out = client.get(f"/api/v1/cases/{cid}", headers=as_("appraisee")).json()
     [ev] = next(m for m in out["measures"] if m["kind"] == "coaching")["evidence"]
     assert ev["sha256"] == hashlib.sha256(content).hexdigest() and ev["filename"] == "บันทึก.txt"
+    assert ev["size"] == len(content)  # bytes, counted by the database (the file is not loaded)
     got = client.get(f"/api/v1/cases/{cid}/evidence/{ev['id']}", headers=as_("hr"))
     assert got.content == content and got.headers["X-Content-SHA256"] == ev["sha256"]
     assert client.post(f"/api/v1/cases/{cid}/events/update_measure", headers={**as_("evaluator"), "If-Match": '"5"'},
