@@ -10,14 +10,60 @@ prints "AT <point>" and waits for the parent's SIGKILL. It prints "ACTIVE" once 
 """
 from __future__ import annotations
 
+import os
+import queue
 import signal
+import subprocess
 import sys
 import threading
+import time
 from datetime import datetime
+from pathlib import Path
 
 from db.session import default_engine
 from workflow.notifications import scheduler
 from workflow.notifications.clock import FixedClock
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Proc:
+    """The parent's side: a scheduler process started with this module, its stdout lines read
+    on a thread (the kill tests and benchmarks/deadline_rush.py --kill-scheduler)."""
+
+    def __init__(self, env: dict[str, str], moment: str, kill_at: str):
+        self.p = subprocess.Popen([sys.executable, "-m", "tests.notifications.scheduler_process", moment, kill_at],
+                                  cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.p.stdout:
+            self.lines.put(line.strip())
+
+    def wait_for(self, text: str, timeout: float = 90) -> None:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            try:
+                if self.lines.get(timeout=0.5).startswith(text):
+                    return
+            except queue.Empty:
+                if self.p.poll() is not None:
+                    raise AssertionError(f"scheduler exited {self.p.returncode}: {self.p.stderr.read()[-3000:]}")
+        raise AssertionError(f"no {text!r} from the scheduler process")
+
+    def kill9(self) -> None:
+        os.kill(self.p.pid, signal.SIGKILL)
+        self.p.wait(30)
+
+    def stop(self) -> None:
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+            try:
+                self.p.wait(30)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait(30)
 
 
 def _stop_here(point: str) -> None:

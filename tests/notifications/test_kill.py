@@ -4,11 +4,6 @@ recipient once (a real SMTP server counts), without anyone running a command. Po
 from __future__ import annotations
 
 import os
-import queue
-import signal
-import subprocess
-import sys
-import threading
 import time
 from collections import Counter
 from datetime import timedelta
@@ -22,6 +17,7 @@ from db.session import new_session
 from tests.factories import person, world
 from tests.notifications import smtp_sink
 from tests.notifications.helpers import at, milestone
+from tests.notifications.scheduler_process import Proc
 from workflow.access import Actor
 from workflow.milestones import LOW_PERFORMER_REPORT, NOT_DONE
 from workflow.notifications.fanout import load_recipients, load_round_facts
@@ -30,44 +26,6 @@ from workflow.rounds import open_round
 
 ROOT = Path(__file__).resolve().parents[2]
 STAFF = 60
-
-
-class Proc:
-    """A scheduler process whose stdout lines are read on a thread."""
-
-    def __init__(self, env: dict[str, str], moment: str, kill_at: str):
-        self.p = subprocess.Popen([sys.executable, "-m", "tests.notifications.scheduler_process", moment, kill_at],
-                                  cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for line in self.p.stdout:
-            self.lines.put(line.strip())
-
-    def wait_for(self, text: str, timeout: float = 90) -> None:
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            try:
-                if self.lines.get(timeout=0.5).startswith(text):
-                    return
-            except queue.Empty:
-                if self.p.poll() is not None:
-                    raise AssertionError(f"scheduler exited {self.p.returncode}: {self.p.stderr.read()[-3000:]}")
-        raise AssertionError(f"no {text!r} from the scheduler process")
-
-    def kill9(self) -> None:
-        os.kill(self.p.pid, signal.SIGKILL)
-        self.p.wait(30)
-
-    def stop(self) -> None:
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-            try:
-                self.p.wait(30)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait(30)
 
 
 def _wait(cond, timeout: float = 120.0) -> None:
