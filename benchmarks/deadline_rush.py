@@ -26,7 +26,11 @@ more than --max-requests requests; the client counts set the proportions of the 
 Each client decides its next event from the state it has just read, so a request cut off by a
 fault is never blindly repeated: after a lost connection it reconnects, reads, and carries on.
 
-Faults: --kill-worker sends SIGKILL to one uvicorn worker a third of the way through the load
+Faults: --kill-scheduler runs a real scheduler process beside the load (its clock at the
+reminder three days before the evaluation is due, emails to an SMTP server on loopback), kills it
+with SIGKILL in the middle of its fan-out a third of the way in, and starts another (a standby
+taking over); afterwards every email decided must have arrived once and every inbox row once.
+--kill-worker sends SIGKILL to one uvicorn worker a third of the way through the load
 (uvicorn's supervisor starts another; the other workers carry on). Requests lost with the worker
 are counted as `conn` errors. --restart-postgres runs the whole benchmark on a private PostgreSQL
 cluster of its own (`tests.private_pg`: initdb in a temporary directory, a free loopback port; the
@@ -62,6 +66,7 @@ import sys
 import time
 from collections import defaultdict
 from contextlib import ExitStack
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -356,7 +361,7 @@ def drop_connections(url: str) -> int:
 
 
 async def rush(base: str, tokens: dict[str, str], data: dict, args: argparse.Namespace, server_pid: int,
-               url: str, cluster=None) -> dict:  # noqa: ANN001  (a tests.private_pg.Cluster to restart)
+               url: str, cluster=None, schedulers: Schedulers | None = None) -> dict:  # noqa: ANN001  (cluster: a tests.private_pg.Cluster to restart)
     stats = Stats(args.seconds, args.max_requests)
     counts: dict[str, int] = {}
     to_submit: asyncio.Queue = asyncio.Queue()
@@ -396,6 +401,13 @@ async def rush(base: str, tokens: dict[str, str], data: dict, args: argparse.Nam
             killed["dropped"] = await asyncio.to_thread(drop_connections, url)
             killed["dropped_at_request"] = stats.count
 
+    async def scheduler_killer() -> None:
+        await asyncio.to_thread(schedulers.start_first)
+        await asyncio.sleep(args.seconds / 3)
+        if stats.more():
+            killed["scheduler_killed_at_request"] = stats.count
+            await asyncio.to_thread(schedulers.kill_first_start_second)
+
     async def restarter() -> None:
         await asyncio.sleep(args.seconds * 2 / 3)
         if stats.more():
@@ -419,6 +431,7 @@ async def rush(base: str, tokens: dict[str, str], data: dict, args: argparse.Nam
         *([killer()] if args.kill_worker else []),
         *([dropper()] if args.drop_connections else []),
         *([restarter()] if cluster is not None else []),
+        *([scheduler_killer()] if schedulers is not None else []),
     ]
     t0 = time.perf_counter()
 
@@ -439,6 +452,107 @@ async def rush(base: str, tokens: dict[str, str], data: dict, args: argparse.Nam
     for c in clients:
         await c.close()
     return {"stats": stats, "seconds": elapsed, "counts": counts, "versions": versions, "killed": killed}
+
+
+# --- the scheduler killed mid-rush ------------------------------------------------------------------
+REMINDER_OFFSET = 3  # the reminder three days before the evaluation is due: the last week's own
+
+
+def prepare_reminders(url: str, round_id: int) -> datetime:
+    """--kill-scheduler: everyone gets an email address; the scheduler processes' clock stands a
+    minute after the reminder three days before the evaluation is due, so that reminder fans out
+    to everyone not done while the rush goes on."""
+    from sqlalchemy import select, text
+
+    from db.models import Milestone
+    from db.session import make_engine, new_session
+    from workflow.notifications.fanout import reminder_moment
+
+    eng = make_engine(url)
+    with new_session(eng) as s:
+        s.execute(text("UPDATE person SET email = lower(code) || '@rush.test'"))
+        due = s.execute(select(Milestone.due_on).where(Milestone.round_id == round_id,
+                                                       Milestone.code == "evaluation_submitted")).scalar_one()
+        s.commit()
+    eng.dispose()
+    return reminder_moment(due, REMINDER_OFFSET) + timedelta(minutes=1)
+
+
+class Schedulers:
+    """A real scheduler process (`tests.notifications.scheduler_process`) deciding the reminders
+    beside the rush, SIGKILLed after 20 batches of its fan-out; another one started (the standby
+    taking over) that must finish the work; an SMTP server on loopback counting what arrives."""
+
+    def __init__(self, url: str, moment: datetime) -> None:
+        from tests.notifications import smtp_sink
+
+        self.controller, self.sink = smtp_sink.start()
+        self.env = {**os.environ, "PMFLOW_DATABASE_URL": url, "PMFLOW_SMTP_HOST": "127.0.0.1",
+                    "PMFLOW_SMTP_PORT": str(self.controller.port), "PMFLOW_LOG_FORMAT": "text",
+                    "PYTHONPATH": str(ROOT)}
+        self.moment, self.url = moment, url
+        self.first = self.second = None
+        self.facts: dict[str, object] = {}
+
+    def start_first(self) -> None:
+        from tests.notifications.scheduler_process import Proc
+
+        self.first = Proc(self.env, self.moment.isoformat(), "decide:20")
+
+    def kill_first_start_second(self) -> None:
+        from tests.notifications.scheduler_process import Proc
+
+        self.first.wait_for("AT", timeout=300)
+        self.first.kill9()
+        self.facts["decided_at_kill"] = self.outbox_rows()
+        self.facts["sent_at_kill"] = self.sink.count
+        self.second = Proc(self.env, (self.moment + timedelta(minutes=2)).isoformat(), "none")
+
+    def outbox_rows(self) -> int:
+        from sqlalchemy import create_engine, text
+
+        eng = create_engine(self.url)
+        try:
+            with eng.connect() as c:
+                return c.execute(text("SELECT count(*) FROM outbox")).scalar_one()
+        finally:
+            eng.dispose()
+
+    def finish(self, timeout: float = 600) -> dict:
+        """Wait until no email is waiting, a few more ticks, then stop; what arrived, checked."""
+        from collections import Counter
+
+        from sqlalchemy import create_engine, text
+
+        eng = create_engine(self.url)
+        t0 = time.monotonic()
+        try:
+            with eng.connect() as c:
+                def waiting() -> int:
+                    c.rollback()
+                    return c.execute(text("SELECT count(*) FROM outbox WHERE channel = 'email' "
+                                          "AND status IN ('pending', 'sending')")).scalar_one()
+                while waiting() and time.monotonic() - t0 < timeout:
+                    time.sleep(1)
+                time.sleep(3)  # a few more ticks: nothing more may go out
+                self.facts["drained_s"] = time.monotonic() - t0
+                c.rollback()
+                statuses = dict(c.execute(text("SELECT status, count(*) FROM outbox WHERE channel = 'email' "
+                                               "GROUP BY status")).all())
+                inbox = c.execute(text("SELECT count(*), count(DISTINCT outbox_id) FROM inbox_message")).one()
+                inbox_rows = c.execute(text("SELECT count(*) FROM outbox WHERE channel = 'inbox'")).scalar_one()
+                runs = c.execute(text("SELECT count(*) FROM notification_run")).scalar_one()
+        finally:
+            eng.dispose()
+            for proc in (self.first, self.second):
+                if proc is not None:
+                    proc.stop()
+            self.controller.stop()
+        ids = Counter(str(r.message["Message-ID"]) for r in self.sink.received)
+        self.facts.update(emails_decided=sum(statuses.values()), email_statuses=statuses,
+                          emails_received=self.sink.count, twice=sum(n - 1 for n in ids.values() if n > 1),
+                          inbox=inbox[0], inbox_distinct=inbox[1], inbox_rows=inbox_rows, runs_finished=runs)
+        return self.facts
 
 
 def restore_floor_rows(url: str, versions: dict[int, int]) -> None:
@@ -497,6 +611,17 @@ def report(args, data, result, verify, recorded) -> None:
         print(f"restarted PostgreSQL (stop -m fast, {RESTART_DOWN_SECONDS:.0f} s down, start) after "
               f"{k.get('restarted_at_request')} requests; back after {k.get('restart_s', 0):.1f} s and "
               f"{k.get('restarted_after_request')} requests")
+    if args.kill_scheduler:
+        k, r = result["killed"], result["reminders"]
+        print(f"scheduler: killed (SIGKILL) mid fan-out after {k.get('scheduler_killed_at_request')} requests, "
+              f"with {r.get('decided_at_kill')} outbox rows decided and {r.get('sent_at_kill')} emails sent; "
+              f"another scheduler took over")
+        once = (r["email_statuses"] == {"sent": r["emails_decided"]} and r["emails_received"] == r["emails_decided"]
+                and r["twice"] == 0 and r["inbox"] == r["inbox_distinct"] == r["inbox_rows"])
+        print(f"reminders: {r['emails_decided']} emails decided {r['email_statuses']}, {r['emails_received']} "
+              f"received by the SMTP server, {r['twice']} twice; {r['inbox']} inbox messages for {r['inbox_rows']} "
+              f"inbox rows; {r['runs_finished']} runs finished; drained {r['drained_s']:.0f} s after the load: "
+              + ("every one once (met)" if once else "NOT once"))
     q = {}
     for route, lat in stats.latencies.items():
         qs = statistics.quantiles(lat, n=100) if len(lat) > 1 else [lat[0]] * 99
@@ -553,6 +678,9 @@ def main() -> None:
     ap.add_argument("--kill-worker", action="store_true", help="SIGKILL one API worker a third of the way in")
     ap.add_argument("--drop-connections", action="store_true",
                     help="end every connection to the run's database two thirds of the way in (as a restart would)")
+    ap.add_argument("--kill-scheduler", action="store_true",
+                    help="a real scheduler process fans out reminders meanwhile; SIGKILL it a third of the way in, "
+                         "start another; every email must arrive once")
     ap.add_argument("--restart-postgres", action="store_true",
                     help="run on a private PostgreSQL cluster instead of --pg-url and restart it two thirds of the way in")
     args = ap.parse_args()
@@ -577,13 +705,16 @@ def main() -> None:
         url = stack.enter_context(scratch_database(cluster.url if cluster else args.pg_url, "pmflow_rush"))
         try:
             data = setup(url, args.people, args.units, args.active, args.floor, args.evaluator_accounts)
+            schedulers = Schedulers(url, prepare_reminders(url, data["round_id"])) if args.kill_scheduler else None
             proc, base, sock = start_server(url, args.workers)
             tokens = {}
             for role, username in data["names"].items():
                 r = httpx.post(base + "/api/v1/auth/login", json={"username": username, "password": f"pw-{role}"})
                 r.raise_for_status()
                 tokens[role] = r.json()["access_token"]
-            result = asyncio.run(rush(base, tokens, data, args, proc.pid, url, cluster))
+            result = asyncio.run(rush(base, tokens, data, args, proc.pid, url, cluster, schedulers))
+            if schedulers is not None:
+                result["reminders"] = schedulers.finish()
         finally:
             if proc is not None:
                 proc.terminate()
