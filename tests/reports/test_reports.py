@@ -65,6 +65,11 @@ def test_round_report_xlsx_and_pdf_hold_the_steps_and_every_case(session, round_
     values = [[c for c in row] for row in sheet.iter_rows(values_only=True)]
     data_row = next(r for r in values if r[1] and "other" in str(r[1]))
     assert data_row[3] == pytest.approx(58.8) and data_row[5] == "ดำเนินการแล้ว (หลักฐาน 1 รายการ)"
+    # the headings stay in view (frozen above the first row of figures), percents show two places
+    first_data = 1 + len(report.lines) + 4
+    assert sheet.freeze_panes == f"A{first_data}" and values[first_data - 3][0] and sheet.cell(first_data - 2, 1).font.b
+    percent = next(c for row in sheet.iter_rows(min_row=first_data) for c in row if c.value == pytest.approx(58.8))
+    assert percent.number_format == "0.00"
     steps_sheet = wb[wb.sheetnames[1]]
     announced = next(r for r in steps_sheet.iter_rows(values_only=True) if r[1] == "ประกาศผลการประเมิน")
     assert announced[2:5] == (2, 8, 25.0)

@@ -6,9 +6,10 @@ import csv
 import io
 import json
 from decimal import Decimal
-from typing import Any
+from typing import Any, Iterable
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
@@ -52,14 +53,6 @@ def _csv_row(w: Any, values: list[Any]) -> None:
     w.writerow([_cell(v) for v in values])
 
 
-def _xlsx_row(ws: Any, values: list[Any]) -> None:
-    """Append a row; text that looks like a formula is stored as text (never as a formula)."""
-    ws.append(values)
-    for cell in ws[ws.max_row]:
-        if formula_like(cell.value):
-            cell.data_type = "s"
-
-
 def to_csv(report: Report) -> bytes:
     """UTF-8 with a BOM so Excel opens the Thai text; tables one after another with their titles."""
     buf = io.StringIO()
@@ -77,36 +70,53 @@ def to_csv(report: Report) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
+def _xlsx_cell(ws: Any, value: Any, kind: str = "text", **style: Any) -> Any:
+    """A cell that needs more than its value: a style, a number format, or text that looks like
+    a formula, stored as text (never as a formula)."""
+    cell = WriteOnlyCell(ws, value=value)
+    if formula_like(value):
+        cell.data_type = "s"
+    if kind == "percent":
+        cell.number_format = "0.00"
+    for name, v in style.items():
+        setattr(cell, name, v)
+    return cell
+
+
+def _xlsx_values(ws: Any, values: Iterable[Any], kinds: Iterable[str]) -> list[Any]:
+    """A table row: plain values as they are (fast), a cell only where one is needed."""
+    out = []
+    for value, kind in zip(values, kinds):
+        value = _xlsx_value(value, kind)
+        out.append(_xlsx_cell(ws, value, kind) if kind == "percent" or formula_like(value) else value)
+    return out
+
+
 def to_xlsx(report: Report) -> bytes:
-    """One sheet per table; Thai headings over English ones; numbers stay numbers."""
-    wb = Workbook()
-    wb.remove(wb.active)
-    bold = Font(bold=True)
+    """One sheet per table; Thai headings over English ones; numbers stay numbers. Written
+    row by row (openpyxl's write-only mode): 100,000 rows in seconds and little memory."""
+    wb = Workbook(write_only=True)
+    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
     for i, t in enumerate(report.tables):
         ws = wb.create_sheet(_sheet_name(t, i))
-        _xlsx_row(ws, [report.title_th])
-        ws["A1"].font = Font(bold=True, size=13)
-        for line in report.lines:
-            _xlsx_row(ws, [line])
-        _xlsx_row(ws, [f"{t.title_th} / {t.title_en}"])
-        _xlsx_row(ws, [c.th for c in t.columns])
-        _xlsx_row(ws, [c.en for c in t.columns])
-        header_row = ws.max_row - 1
-        for cell in (*ws[header_row], *ws[header_row + 1]):
-            cell.font = bold
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        for row in t.rows:
-            _xlsx_row(ws, [_xlsx_value(v, c.kind) for v, c in zip(t.values(row), t.columns)])
         for j, c in enumerate(t.columns, start=1):
             ws.column_dimensions[get_column_letter(j)].width = 14 + 6 * (c.width or 1) if c.kind == "text" else 12
-            if c.kind == "percent":
-                for cells in ws.iter_rows(min_row=header_row + 2, min_col=j, max_col=j):
-                    cells[0].number_format = "0.00"
-        ws.freeze_panes = ws.cell(row=header_row + 2, column=1)
+        # title, the report's lines, the table's title, Thai headings, English headings, rows
+        ws.freeze_panes = f"A{len(report.lines) + 5}"
+        ws.append([_xlsx_cell(ws, report.title_th, font=Font(bold=True, size=13))])
+        for line in report.lines:
+            ws.append([_xlsx_cell(ws, line)])
+        ws.append([_xlsx_cell(ws, f"{t.title_th} / {t.title_en}")])
+        for headings in ([c.th for c in t.columns], [c.en for c in t.columns]):
+            ws.append([_xlsx_cell(ws, h, font=bold, alignment=wrap) for h in headings])
+        kinds = [c.kind for c in t.columns]
+        for row in t.rows:
+            ws.append(_xlsx_values(ws, t.values(row), kinds))
         for note in t.notes:
-            _xlsx_row(ws, [note])
+            ws.append([_xlsx_cell(ws, note)])
     if not report.tables:
-        _xlsx_row(wb.create_sheet("report"), [report.title_th])
+        ws = wb.create_sheet("report")
+        ws.append([_xlsx_cell(ws, report.title_th)])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -147,9 +157,16 @@ def to_pdf(report: Report) -> bytes:
     return render("report", data)
 
 
+WRITERS = {"json": to_json, "csv": to_csv, "xlsx": to_xlsx, "pdf": to_pdf}
+
+
 def write(report: Report, fmt: str) -> bytes:
-    writers = {"json": to_json, "csv": to_csv, "xlsx": to_xlsx, "pdf": to_pdf}
-    return writers[fmt](report)
+    return WRITERS[fmt](report)
 
 
-__all__ = ["MEDIA_TYPES", "to_csv", "to_json", "to_pdf", "to_xlsx", "write", "jsonable"]
+def filename(name: str, round_id: int, fmt: str) -> str:
+    """The name a round's report is downloaded under, from its route or its job."""
+    return f"{name}-round-{round_id}.{fmt}"
+
+
+__all__ = ["MEDIA_TYPES", "WRITERS", "filename", "to_csv", "to_json", "to_pdf", "to_xlsx", "write", "jsonable"]
