@@ -1,4 +1,4 @@
-"""Background jobs: start building a round's forms, follow its progress, download the result."""
+"""Background jobs: start building a round's forms or writing a report, follow its progress, download the result."""
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -11,9 +11,11 @@ from sqlalchemy import Engine
 
 from api.deps import ActorDep, SessionDep, get_engine
 from api.errors import ApiError, responses
+from api.routes.reports import ReportName
 from api.schemas import UtcDateTime
 from db.models import Job
 from workflow import jobs
+from workflow.reports.writers import MEDIA_TYPES
 
 router = APIRouter(prefix="/api/v1", tags=["jobs"])
 JobId = Annotated[int, Path(ge=1, le=2**31 - 1, description="job id")]
@@ -53,10 +55,25 @@ def start_forms(request: Request, round_id: Annotated[int, Path(ge=1, le=2**31 -
                 engine: EngineDep, actor: ActorDep,
                 format: Annotated[Literal["zip", "pdf"], Query(description="a zip of PDFs or one PDF")] = "zip",
                 digits: Annotated[Literal["arabic", "thai"], Query()] = "arabic") -> JSONResponse:
-    job = jobs.start_round_forms(session, engine, actor, round_id, fmt=format, digits=digits)
-    out = job_out(request, job)
-    return JSONResponse(out.model_dump(mode="json"), status_code=202,
+    return _accepted(request, jobs.start_round_forms(session, engine, actor, round_id, fmt=format, digits=digits))
+
+
+def _accepted(request: Request, job: Job) -> JSONResponse:
+    return JSONResponse(job_out(request, job).model_dump(mode="json"), status_code=202,
                         headers={"Location": str(request.url_for("get_job", job_id=job.id).path)})
+
+
+@router.post("/rounds/{round_id}/jobs/reports/{name}", response_model=JobOut, status_code=202,
+             responses=responses(401, 404, 422),
+             summary="Write one of a round's reports as a file in the background / สร้างไฟล์รายงาน",
+             description="The same report as GET /api/v1/rounds/{round_id}/reports/{name}, for the big ones (the "
+                         "reward report of 100,000 staff as a PDF): answers 202 with the job at once; follow "
+                         "`Location`, download from `download_url` when it is done.")
+def start_report(request: Request, round_id: Annotated[int, Path(ge=1, le=2**31 - 1)], name: ReportName,
+                 session: SessionDep, engine: EngineDep, actor: ActorDep,
+                 format: Annotated[Literal["json", "csv", "xlsx", "pdf"], Query()] = "pdf",
+                 digits: Annotated[Literal["arabic", "thai"], Query()] = "arabic") -> JSONResponse:
+    return _accepted(request, jobs.start_report(session, engine, actor, round_id, name, fmt=format, digits=digits))
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, responses=responses(401, 404, 422),
@@ -66,7 +83,7 @@ def get_job(request: Request, job_id: JobId, session: SessionDep, actor: ActorDe
 
 
 @router.get("/jobs/{job_id}/download", response_class=Response, name="download_job",
-            responses={200: {"description": "the result", "content": {"application/zip": {}, "application/pdf": {}}},
+            responses={200: {"description": "the result", "content": {t.split(";")[0]: {} for t in MEDIA_TYPES.values()}},
                        **responses(401, 404, 409, 422)},
             summary="Download a finished job's result")
 def download_job(job_id: JobId, session: SessionDep, actor: ActorDep) -> Response:

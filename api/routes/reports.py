@@ -15,9 +15,7 @@ from workflow.reports import evidence, forms, load, writers
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 RoundId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-ReportName = Literal["progress", "round_report", "distribution", "announcement", "ranking", "kpi_cascade", "reward",
-                     "low_performers",
-                     "agency_assessment"]
+ReportName = Literal[load.REPORTS]  # the names, from their one home
 Digits = Annotated[Literal["arabic", "thai"], Query(description="digits in dates: 31 มีนาคม 2569 or ๓๑ มีนาคม ๒๕๖๙")]
 
 
@@ -46,7 +44,7 @@ def report(round_id: RoundId, name: ReportName, session: SessionDep, actor: Acto
     built = load.build(session, actor, round_id, name, digits=digits)
     if format == "json":
         return JSONResponse(built.as_dict())
-    return _download(writers.write(built, format), format, f"{name}-round-{round_id}.{format}")
+    return _download(writers.write(built, format), format, writers.filename(name, round_id, format))
 
 
 @router.get("/appraisals/{appraisal_id}/summary-form.pdf", response_class=Response,

@@ -52,3 +52,21 @@ def test_a_job_whose_process_is_gone_must_be_started_again(client, w, as_, engin
     out = client.get(f"/api/v1/jobs/{jid}", headers=h).json()
     assert out["state"] == "interrupted" and "start it again" in out["message"]
     assert client.get(f"/api/v1/jobs/{jid}/download", headers=h).status_code == 409
+
+
+def test_a_report_written_in_the_background_is_the_report_of_its_route(client, w, as_):
+    h = as_("hr")
+    rid = w.opened.round.id
+    r = client.post(f"/api/v1/rounds/{rid}/jobs/reports/progress?format=csv", headers=h)
+    assert r.status_code == 202, r.text
+    done = _wait(client, r.headers["Location"], h)
+    assert done["state"] == "done" and done["kind"] == "report", done
+    got = client.get(done["download_url"], headers=h)
+    assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
+    assert "progress-round-" in got.headers["content-disposition"]
+    direct = client.get(f"/api/v1/rounds/{rid}/reports/progress?format=csv", headers=h)
+    assert got.content == direct.content  # the same file, however it was asked for
+    # refused at once: not their round, a report that does not exist
+    assert client.post(f"/api/v1/rounds/{rid}/jobs/reports/progress", headers=as_("appraisee")).status_code == 404
+    bad = client.post(f"/api/v1/rounds/{rid}/jobs/reports/nonsense", headers=h)
+    assert bad.status_code == 422

@@ -225,13 +225,18 @@ def milestones_of(session: Session, rnd: Round) -> list[tuple[str, str, date]]:
         select(Milestone).where(Milestone.round_id == rnd.id).order_by(Milestone.due_on)).scalars()]
 
 
-def build(session: Session, actor: Actor, round_id: int, name: str, *, today: date | None = None,
-          digits: str = "arabic") -> Report:
-    """Build report `name` for a round (one of REPORTS)."""
+def check_request(name: str, digits: str) -> None:
+    """A report that exists, with digits we can write: refused before any work is done."""
     if name not in REPORTS:
         raise InvalidInput([Problem("report", f"ไม่มีรายงานชื่อ {name}", f"no report {name!r}; one of {', '.join(REPORTS)}")])
     if digits not in ("arabic", "thai"):
         raise InvalidInput([Problem("digits", "ตัวเลขต้องเป็น arabic หรือ thai", "digits must be 'arabic' or 'thai'")])
+
+
+def build(session: Session, actor: Actor, round_id: int, name: str, *, today: date | None = None,
+          digits: str = "arabic") -> Report:
+    """Build report `name` for a round (one of REPORTS)."""
+    check_request(name, digits)
     rnd, org = round_for(session, actor, round_id)
     meta = meta_of(session, rnd, org, today or calendar.today(), digits)
     policy = policy_of_round(session, rnd.id)
