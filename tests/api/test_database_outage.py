@@ -13,10 +13,15 @@ from tests.factories import world
 from workflow import queries
 
 
-def test_a_lost_connection_is_a_clean_503_and_the_next_request_is_served(pg_engine, monkeypatch):
-    with new_session(pg_engine) as s:
+def _world(engine):  # noqa: ANN001, ANN202
+    """An organisation with its round opened, and the round's id."""
+    with new_session(engine) as s:
         w = world(s)
-        round_id = w.opened.round.id
+        return w, w.opened.round.id
+
+
+def test_a_lost_connection_is_a_clean_503_and_the_next_request_is_served(pg_engine, monkeypatch):
+    w, round_id = _world(pg_engine)
     original = queries.list_appraisals
     lost = []
 
@@ -42,9 +47,7 @@ def test_a_connection_lost_after_the_answer_is_ready_leaves_the_answer_whole(pg_
     """A restart may end the connection after a read's last query, before the request's session is
     closed; the close comes after the answer has been sent, where an error can only cut the
     client's connection. The answer stands, and the next request is served."""
-    with new_session(pg_engine) as s:
-        w = world(s)
-        round_id = w.opened.round.id
+    w, round_id = _world(pg_engine)
     original = queries.list_appraisals
     ended = []
 
