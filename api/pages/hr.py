@@ -51,17 +51,23 @@ REPORTS = [("progress", N_("Round progress per unit")),
 FORMATS = ("xlsx", "csv", "pdf")
 
 
-def report_links(request: Request, rnd: Round) -> list[tuple[str, list[tuple[str, str]]]]:
-    """(title, [(format, href)]) for each report the JSON API serves (none if its routes are absent)."""
+# Laid out as pages, a report of a large round takes long (the reward report of 100,000 staff:
+# ~37 s): its PDF is made in the background, with a progress page, instead of a waiting link.
+IN_BACKGROUND = ("pdf",)
+
+
+def report_links(request: Request, rnd: Round) -> list[tuple[str, str, list[tuple[str, str, bool]]]]:
+    """(title, report name, [(format, href, made in the background)]) for each report the JSON
+    API serves (none if its routes are absent)."""
     out = []
     for name, title in REPORTS:
         base = api_path(request, "report", round_id=rnd.id, name=name)
         if base:
-            out.append((title, [(fmt, f"{base}?format={fmt}") for fmt in FORMATS]))
+            out.append((title, name, [(fmt, f"{base}?format={fmt}", fmt in IN_BACKGROUND) for fmt in FORMATS]))
     forms = api_path(request, "round_forms", round_id=rnd.id)
     if forms:
-        out.append((N_("Every summary form of the round"), [("zip", f"{forms}?format=zip"),
-                                                            ("pdf", f"{forms}?format=pdf")]))
+        out.append((N_("Every summary form of the round"), "forms",
+                    [("zip", f"{forms}?format=zip", False), ("pdf", f"{forms}?format=pdf", False)]))
     return out
 
 

@@ -1,4 +1,4 @@
-"""Long work from the pages: start building a round's forms, then a page with a progress bar
+"""Long work from the pages: start building a round's forms or a large report, then a page with a progress bar
 (polling the JSON API; without JavaScript it refreshes itself) and the download when done."""
 from __future__ import annotations
 
@@ -17,12 +17,26 @@ router = APIRouter()
 @router.post("/jobs/forms")
 def start_forms(request: Request, viewer: ViewerDep, session: SessionDep, form: FormDep,
                 engine: Engine = Depends(get_engine)) -> Response:
-    round_id = str(form.get("round") or "")
     fmt = str(form.get("format") or "zip")
+    return _start(request, viewer, session, form,
+                  lambda rid: jobs.start_round_forms(session, engine, viewer.actor, rid, fmt=fmt))
+
+
+@router.post("/jobs/reports")
+def start_report(request: Request, viewer: ViewerDep, session: SessionDep, form: FormDep,
+                 engine: Engine = Depends(get_engine)) -> Response:
+    name, fmt = str(form.get("name") or ""), str(form.get("format") or "pdf")
+    return _start(request, viewer, session, form,
+                  lambda rid: jobs.start_report(session, engine, viewer.actor, rid, name, fmt=fmt))
+
+
+def _start(request: Request, viewer, session, form, start) -> Response:  # noqa: ANN001
+    """Start a job for the form's round and show its progress page; a refusal is a page."""
+    round_id = str(form.get("round") or "")
     try:
-        if not round_id.isdigit():
+        if not round_id.isdigit() or int(round_id) > 2**31 - 1:
             raise NotFound("round", round_id)
-        job = jobs.start_round_forms(session, engine, viewer.actor, int(round_id), fmt=fmt)
+        job = start(int(round_id))
     except WorkflowError as exc:
         session.rollback()
         if isinstance(exc, NotFound):

@@ -2,6 +2,9 @@
 with one confirmation."""
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from playwright.sync_api import expect
 
 from db.models import Appraisal
@@ -94,6 +97,24 @@ def test_forms_build_in_the_background_to_a_download(site, as_user):
         link.click()
     assert d.value.suggested_filename.endswith(".zip")
     shot(hr, "23-forms-job-done")
+
+
+def test_a_report_pdf_is_made_in_the_background_to_a_download(site, as_user):
+    """A report laid out as pages can take long for a large round: its PDF button starts a job
+    and shows its progress; the file arrives when it is done."""
+    w = site.new_world()
+    rid = w.opened.round.id
+    hr = as_user("hr", w=w)
+    hr.goto(f"{site.url}/hr?round={rid}")
+    hr.get_by_test_id("report-job-progress-pdf").click()
+    hr.wait_for_url(f"{site.url}/jobs/*")
+    expect(hr.locator("h1")).to_have_text(re.compile("กำลังจัดทำรายงาน|Preparing the report"))
+    link = hr.get_by_test_id("job-download")
+    expect(link).to_be_visible(timeout=120_000)
+    with hr.expect_download() as d:
+        link.click()
+    assert d.value.suggested_filename == f"progress-round-{rid}.pdf"
+    assert Path(d.value.path()).read_bytes()[:5] == b"%PDF-"
 
 
 def test_the_case_page_names_its_appraisal_and_fits_a_phone(site, as_user):
