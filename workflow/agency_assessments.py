@@ -14,7 +14,7 @@ from types import SimpleNamespace
 from typing import Any, Iterable, Literal, Mapping, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -300,7 +300,7 @@ def list_visible(session: Session, actor: Actor, *, fiscal_year: int | None = No
         scopes = [p for r, p in actor.scoped_roles if r in ("hr", "authority", "committee")]
         if not scopes:
             return []
-        query = query.where(or_(*[agency.path.startswith(p) for p in scopes]))
+        query = query.where(orgs.within(scopes, agency.path))
     out = []
     for a, ag, pr in session.execute(query.order_by(AgencyAssessment.fiscal_year, AgencyAssessment.id)).all():
         held = assessment_roles(actor, ag.path, pr.path)

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Iterable
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from db.models import Appraisal, InboxMessage, Milestone, OrgUnit, Outbox, Person, Round
-from workflow import cases, labels, milestones, progress, queries, rounds
+from workflow import cases, labels, milestones, orgs, progress, queries, rounds
 from workflow.access import Actor
 from workflow.calendar import local_date, round_of
 from workflow.errors import InvalidInput, NotAllowed, NotFound, Problem
@@ -36,7 +36,7 @@ def hr_rounds(session: Session, actor: Actor) -> list[tuple[Round, OrgUnit]]:
     stmt = (select(Round, OrgUnit).join(OrgUnit, OrgUnit.id == Round.org_unit_id)
             .order_by(Round.starts_on.desc(), Round.id.desc()))
     if not actor.is_admin:
-        stmt = stmt.where(or_(*[OrgUnit.path.startswith(p) for p in actor.scopes("hr")]))
+        stmt = stmt.where(orgs.within(actor.scopes("hr")))
     return list(session.execute(stmt.limit(100)).all())
 
 
@@ -45,7 +45,7 @@ def openable_orgs(session: Session, actor: Actor) -> list[OrgUnit]:
     paths = queries.managed_scopes(actor)
     if not paths:
         return []
-    rows = session.execute(select(OrgUnit).where(or_(*[OrgUnit.path.startswith(p) for p in paths]))
+    rows = session.execute(select(OrgUnit).where(orgs.within(paths))
                            .order_by(OrgUnit.path).limit(300)).scalars()
     return [u for u in rows if u.policy_version_id is not None or u.path in paths]
 

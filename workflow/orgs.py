@@ -1,12 +1,21 @@
 """The organisation tree: any depth, a materialised path per unit for subtree queries."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any, Iterable
+
+from sqlalchemy import false, or_, select
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from db.models import OrgUnit
 from workflow.access import Actor
 from workflow.errors import NotFound
+
+
+def within(paths: Iterable[str], path_column: Any = OrgUnit.path) -> ColumnElement[bool]:
+    """SQL: the unit's path lies in one of these subtrees (a unit's path begins with its
+    ancestors'); no paths, no unit."""
+    return or_(false(), *[path_column.startswith(p) for p in paths])
 
 
 def by_code(session: Session, code: str) -> OrgUnit:

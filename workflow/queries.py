@@ -16,7 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from db.models import Account, Appraisal, Committee, CommitteeMember, Milestone, OrgUnit, Person, RoleAssignment, Round
-from workflow import calendar, engine, milestones
+from workflow import calendar, engine, milestones, orgs
 from workflow.access import Actor, AppraisalView, appraisal_roles
 from workflow.errors import NotAllowed, NotFound
 from workflow.milestones import STATE_DEADLINE
@@ -33,7 +33,7 @@ def seen_roles(roles: frozenset[str], state: str) -> frozenset[str]:
 def _in_scopes(column: Any, paths: Sequence[str]) -> ColumnElement[bool]:
     if not paths:
         return false()
-    return column.in_(select(OrgUnit.id).where(or_(*[OrgUnit.path.startswith(p) for p in paths])))
+    return column.in_(select(OrgUnit.id).where(orgs.within(paths)))
 
 
 def visible_appraisals(actor: Actor) -> ColumnElement[bool]:

@@ -15,7 +15,7 @@ from sqlalchemy import and_, or_, select
 from sqlmodel import Session
 
 from db.models import Appraisal, Milestone, OrgUnit, Person, Round, Signature
-from workflow import cases
+from workflow import cases, orgs
 from workflow.access import Actor
 from workflow.machines.appraisal import OPEN_STATES
 from workflow.machines.low_performer import MACHINE as CASE_MACHINE
@@ -59,8 +59,7 @@ def _candidates(session: Session, actor: Actor, committee: frozenset[int]) -> li
         if paths:
             # The units read first, as a list: then every term of the OR below has an index,
             # and the planner combines them instead of walking every appraisal in id order.
-            units = list(session.execute(select(OrgUnit.id).where(or_(*[OrgUnit.path.startswith(p)
-                                                                          for p in paths]))).scalars())
+            units = list(session.execute(select(OrgUnit.id).where(orgs.within(paths))).scalars())
             extra = [Appraisal.evaluator_id.is_(None)] if role == "hr" else []
             clauses.append(and_(Appraisal.state == state, Appraisal.org_unit_id.in_(units), *extra))
     if not clauses:

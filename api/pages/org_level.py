@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from api.deps import SessionDep
 from api.pages.common import FormDep, Viewer, ViewerDep, errors_from, forbidden, form_dict, render, status_of
 from db.models import OrgUnit
-from workflow import agency_assessments, org_kpis
+from workflow import agency_assessments, org_kpis, orgs
 from workflow.calendar import fiscal_year_of, today
 from workflow.errors import InvalidInput, Problem, WorkflowError
 
@@ -21,7 +21,7 @@ def _orgs(session: Session, viewer: Viewer) -> list[OrgUnit]:
     paths = ["/"] if viewer.actor.is_admin else viewer.actor.scopes("hr")
     if not paths:
         return []
-    return list(session.execute(select(OrgUnit).where(or_(*[OrgUnit.path.startswith(p) for p in paths]))
+    return list(session.execute(select(OrgUnit).where(orgs.within(paths))
                                 .order_by(OrgUnit.path).limit(300)).scalars())
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select, update
 from sqlmodel import Session
 
 from db.models import ChannelSetting, InboxMessage, OrgUnit, Outbox, Person
+from workflow import orgs
 from workflow.access import Actor
 from workflow.errors import InvalidInput, NotAllowed, NotFound, Problem
 from workflow.notifications import channels
@@ -73,7 +74,7 @@ def troubled_deliveries(session: Session, actor: Actor, *, status: str | None = 
     stmt = (select(Outbox, Person).join(Person, Person.id == Outbox.recipient_person_id)
             .join(OrgUnit, OrgUnit.id == Person.org_unit_id).where(*where))
     if scopes is not None:
-        stmt = stmt.where(or_(*[OrgUnit.path.startswith(p) for p in scopes]))
+        stmt = stmt.where(orgs.within(scopes))
     total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     rows = session.execute(stmt.order_by(Outbox.id.desc()).limit(limit).offset(offset)).all()
     return [(o, p) for o, p in rows], total
