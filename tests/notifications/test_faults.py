@@ -16,15 +16,11 @@ from db.models import Outbox
 from db.session import new_session
 from tests.factories import person, world
 from tests.notifications import smtp_sink
-from tests.notifications.helpers import at, milestone
+from tests.notifications.helpers import Killed, at, kill_after, milestone
 from workflow.notifications.channels import LEASE, OUTAGE_LIMIT, ChannelPause, _expire_interrupted, deliver_due
 from workflow.notifications.clock import to_utc
 from workflow.notifications.fanout import run_reminder
 from workflow.settings import Settings
-
-
-class Killed(Exception):
-    """Stands for the process dying at that point."""
 
 
 def _statuses(session) -> Counter:
@@ -45,13 +41,9 @@ def test_each_outcome_is_recorded_as_soon_as_it_is_known(session):
         now = at(m, 3)
         run_reminder(session, m.id, 3, now=now)
 
-        def die_after_three(sent: int) -> None:
-            if sent >= 3:
-                raise Killed(sent)
-
         with pytest.raises(Killed):
             deliver_due(session, now=now, settings=Settings(smtp_host="127.0.0.1", smtp_port=controller.port),
-                        after_send=die_after_three)
+                        after_send=kill_after(3))
         # what arrived is "sent" already: nothing left "sending" to turn into a failure later
         assert sink.count == 3 and _statuses(session) == {"sent": 3, "pending": 5}
     finally:

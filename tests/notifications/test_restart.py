@@ -13,7 +13,7 @@ from db.models import InboxMessage, Outbox
 from db.session import new_session
 from tests.factories import world
 from tests.notifications import smtp_sink
-from tests.notifications.helpers import at, milestone
+from tests.notifications.helpers import Killed, at, kill_after, milestone
 from workflow.notifications import inbox
 from workflow.notifications.channels import LEASE, deliver_due
 from workflow.notifications.clock import to_utc
@@ -21,23 +21,12 @@ from workflow.notifications.fanout import run_reminder
 from workflow.settings import Settings
 
 
-class Killed(Exception):
-    """Stands for the process dying at that point."""
-
-
-def _kill_after(k: int):
-    def hook(n: int) -> None:
-        if n >= k:
-            raise Killed(n)
-    return hook
-
-
 def test_fan_out_killed_after_k_batches_then_rerun(session):
     w = world(session)
     m = milestone(session, w, "agreement_signed")
     now = at(m, 7)
     with pytest.raises(Killed):
-        run_reminder(session, m.id, 7, now=now, batch=3, after_batch=_kill_after(2))
+        run_reminder(session, m.id, 7, now=now, batch=3, after_batch=kill_after(2))
     decided = session.execute(select(func.count()).select_from(InboxMessage)).scalar()
     assert decided == 6  # two batches of three recipients were committed, then the crash
     # The restarted process runs the same fan-out again, a little later.
@@ -58,7 +47,7 @@ def test_delivery_killed_after_k_sends_then_rerun(session):
         run_reminder(session, m.id, 3, now=now)
         settings = Settings(smtp_host="127.0.0.1", smtp_port=controller.port)
         with pytest.raises(Killed):
-            deliver_due(session, now=now, settings=settings, after_send=_kill_after(3))
+            deliver_due(session, now=now, settings=settings, after_send=kill_after(3))
         assert sink.count == 3
         deliver_due(session, now=now + timedelta(minutes=1), settings=settings)
         got = Counter(r.rcpt_tos[0] for r in sink.received)

@@ -14,7 +14,7 @@ from db.models import Appraisal, ChannelSetting, InboxMessage, NotificationRun, 
 from db.session import make_engine, new_session
 from tests.factories import world
 from tests.flows import drive
-from tests.notifications.helpers import at, milestone
+from tests.notifications.helpers import Killed, at, kill_after, milestone
 from workflow.calendar import BANGKOK
 from workflow.notifications import fanout
 from workflow.notifications import scheduler as sched
@@ -89,10 +89,6 @@ def test_after_downtime_a_missed_moment_runs_once_within_grace_and_is_skipped_be
     session.commit()
 
 
-class Killed(Exception):
-    """Stands for the process dying at that point."""
-
-
 def test_a_fan_out_cut_short_is_finished_by_the_next_tick(session, monkeypatch):
     w = world(session)
     m = milestone(session, w, "agreement_signed")
@@ -100,10 +96,7 @@ def test_a_fan_out_cut_short_is_finished_by_the_next_tick(session, monkeypatch):
     real = fanout.run_reminder
 
     def dies_after_two_batches(*args, **kw):
-        def hook(n):
-            if n >= 2:
-                raise Killed(n)
-        return real(*args, **kw, batch=3, after_batch=hook)
+        return real(*args, **kw, batch=3, after_batch=kill_after(2))
 
     monkeypatch.setattr(sched, "run_reminder", dies_after_two_batches)
     with pytest.raises(Killed):
