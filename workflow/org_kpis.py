@@ -24,7 +24,7 @@ from db.models import Event, OrgKpi, OrgUnit
 from workflow import audit, orgs
 from workflow.access import Actor
 from workflow.errors import InvalidInput, NotFound, Problem, problems_from_pydantic
-from workflow.roster import RowProblem, read_rows
+from workflow.roster import RowProblem, action_counts, read_rows
 from workflow.targets import TargetLevels
 
 CODE = re.compile(r"^[A-Za-z0-9._/-]{1,64}$")
@@ -336,9 +336,7 @@ class ImportPlan:
         return not self.problems
 
     def as_dict(self) -> dict[str, Any]:
-        counts = {"new": 0, "updated": 0, "unchanged": 0}
-        for r in self.rows:
-            counts[r["action"]] += 1
+        counts = action_counts(r["action"] for r in self.rows)
         return {"org_code": self.org_code, "fiscal_year": self.fiscal_year, "clean": self.clean, "counts": counts,
                 "rows": [{k: v for k, v in r.items() if k != "values"} for r in self.rows],
                 "problems": [p.__dict__ for p in self.problems]}

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import PurePath
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -100,6 +100,14 @@ class RowPlan:
     changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # field -> (before, after)
 
 
+def action_counts(actions: Iterable[str]) -> dict[str, int]:
+    """How many rows an import adds, changes and leaves as they are (its preview's summary)."""
+    out = {"new": 0, "updated": 0, "unchanged": 0}
+    for action in actions:
+        out[action] += 1
+    return out
+
+
 @dataclass
 class Plan:
     org_code: str
@@ -111,10 +119,7 @@ class Plan:
         return not self.problems
 
     def counts(self) -> dict[str, int]:
-        out = {"new": 0, "updated": 0, "unchanged": 0}
-        for r in self.rows:
-            out[r.action] += 1
-        return out
+        return action_counts(r.action for r in self.rows)
 
     def as_dict(self) -> dict[str, Any]:
         return {"org_code": self.org_code, "clean": self.clean, "counts": self.counts(),
