@@ -74,7 +74,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.http_events import SECRET_KEY, _children, start_server  # noqa: E402
+from benchmarks.http_events import SECRET_KEY, _children, start_server, stop_server  # noqa: E402
 from benchmarks.round_open import FISCAL_YEAR, ROUND_NO, build  # noqa: E402
 
 MAX_PEOPLE, MAX_SECONDS, MAX_WORKERS, MAX_CLIENTS = 200_000, 900, 8, 128
@@ -716,11 +716,7 @@ def main() -> None:
             if schedulers is not None:
                 result["reminders"] = schedulers.finish()
         finally:
-            if proc is not None:
-                proc.terminate()
-                proc.wait(timeout=30)
-            if sock is not None:
-                sock.close()
+            stop_server(proc, sock)
         restore_floor_rows(url, data["floor"])
         recorded = recorded_events(url)
         verify = audit_verify(url)

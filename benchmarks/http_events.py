@@ -79,6 +79,15 @@ def setup(url: str, clients: int) -> tuple[str, list[int]]:
 SECRET_KEY = "bench-secret"  # the benchmark server's; a token issued in a setup must be hashed with it
 
 
+def stop_server(proc: subprocess.Popen | None, sock: socket.socket | None) -> None:
+    """End what `start_server` started (either may be None: it failed before that)."""
+    if proc is not None:
+        proc.terminate()
+        proc.wait(timeout=30)
+    if sock is not None:
+        sock.close()
+
+
 def start_server(url: str, workers: int) -> tuple[subprocess.Popen, str, socket.socket]:
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -214,11 +223,7 @@ def main() -> None:
                 results[route] = asyncio.run(load(base, paths, versions, headers, args.requests))
                 results[route]["server_cpu_ms"] = (server_cpu(proc.pid) - before) * 1000 / results[route]["requests"]
         finally:
-            if proc is not None:
-                proc.terminate()
-                proc.wait(timeout=30)
-            if sock is not None:
-                sock.close()
+            stop_server(proc, sock)
 
     print(f"HTTP events on PostgreSQL: {args.clients} clients x {args.requests} requests, "
           f"{args.workers} worker(s), {os.cpu_count()} CPUs")

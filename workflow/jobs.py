@@ -67,8 +67,8 @@ def start_report(session: Session, engine: Engine, actor: Actor, round_id: int, 
 
     check_request(name, digits)
     if fmt not in writers.WRITERS:
-        raise InvalidInput([Problem("format", "รูปแบบต้องเป็น json, csv, xlsx หรือ pdf",
-                                    "format must be json, csv, xlsx or pdf")])
+        known = ", ".join(writers.WRITERS)
+        raise InvalidInput([Problem("format", f"รูปแบบต้องเป็นหนึ่งใน {known}", f"format must be one of {known}")])
     rnd, _ = round_for(session, actor, round_id)
     return _start(session, engine, actor, Job(kind="report", account_id=actor.account_id, round_id=rnd.id,
                                                params={"name": name, "format": fmt, "digits": digits}, owner=OWNER),

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from api.deps import ActorDep, SessionDep, get_engine
 from api.errors import ApiError, responses
-from api.routes.reports import ReportName
+from api.routes.reports import ReportFormat, ReportName
 from api.schemas import UtcDateTime
 from db.models import Job
 from workflow import jobs
@@ -71,7 +71,7 @@ def _accepted(request: Request, job: Job) -> JSONResponse:
                          "`Location`, download from `download_url` when it is done.")
 def start_report(request: Request, round_id: Annotated[int, Path(ge=1, le=2**31 - 1)], name: ReportName,
                  session: SessionDep, engine: EngineDep, actor: ActorDep,
-                 format: Annotated[Literal["json", "csv", "xlsx", "pdf"], Query()] = "pdf",
+                 format: Annotated[ReportFormat, Query()] = "pdf",
                  digits: Annotated[Literal["arabic", "thai"], Query()] = "arabic") -> JSONResponse:
     return _accepted(request, jobs.start_report(session, engine, actor, round_id, name, fmt=format, digits=digits))
 

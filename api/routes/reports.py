@@ -16,6 +16,7 @@ from workflow.reports import evidence, forms, load, writers
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 RoundId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 ReportName = Literal[load.REPORTS]  # the names, from their one home
+ReportFormat = Literal[tuple(writers.WRITERS)]  # json, csv, xlsx, pdf: the formats a report is written in
 Digits = Annotated[Literal["arabic", "thai"], Query(description="digits in dates: 31 มีนาคม 2569 or ๓๑ มีนาคม ๒๕๖๙")]
 
 
@@ -40,7 +41,7 @@ def _download(content: bytes, fmt: str, name: str) -> Response:
                         "round's organisation assessed in its fiscal year: dimensions, total, rating). `format` json, "
                         "csv, xlsx or pdf.")
 def report(round_id: RoundId, name: ReportName, session: SessionDep, actor: ActorDep,
-           format: Literal["json", "csv", "xlsx", "pdf"] = "json", digits: Digits = "arabic") -> Response:
+           format: ReportFormat = "json", digits: Digits = "arabic") -> Response:
     built = load.build(session, actor, round_id, name, digits=digits)
     if format == "json":
         return JSONResponse(built.as_dict())
